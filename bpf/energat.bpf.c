@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Per-thread on-CPU time per socket, per-CPU busy/idle time, and thread
+ * lifecycle records. Everything is aggregated here; user space reads
+ * cumulative counters once per interval and takes deltas.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "energat.h"
+
+/* Set by user space between open and load. */
+const volatile __u32 targ_all = 0; /* 1: system-wide, every thread */
+const volatile __u32 nr_cpu_ids = ENERGAT_MAX_CPUS;
+const volatile __u8 cpu_socket[ENERGAT_MAX_CPUS] = {};
+const volatile __u8 cpu_node[ENERGAT_MAX_CPUS] = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536); /* resized by user space */
+	__type(key, __u32); /* tid */
+	__type(value, struct energat_thread);
+} threads SEC(".maps");
+
+/* tgids being traced (--pid mode); grows on fork. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u8);
+} targets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct energat_cpu);
+} cpus SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct energat_stats);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22); /* resized by user space */
+} events SEC(".maps");
+
+static __always_inline struct energat_stats *get_stats(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&stats, &zero);
+}
+
+static __always_inline bool is_target(__u32 tgid)
+{
+	if (targ_all)
+		return true;
+	return bpf_map_lookup_elem(&targets, &tgid) != NULL;
+}
+
+static __always_inline __u32 socket_of(__u32 cpu)
+{
+	__u32 s;
+
+	if (cpu >= ENERGAT_MAX_CPUS)
+		return 0;
+	s = cpu_socket[cpu];
+	return s < ENERGAT_MAX_SOCKETS ? s : 0;
+}
+
+/*
+ * Entry of a traced task, created on first sight. An entry flagged EXITED
+ * is either this task's, after its exit record (keep charging: the entry,
+ * read later by user space, then holds the last microseconds up to the
+ * final switch too), or, if the start time differs, an earlier thread's
+ * whose tid was reused (its record is already sent): start afresh.
+ */
+static __always_inline struct energat_thread *thread_entry(struct task_struct *task, __u32 tid,
+							   __u32 tgid)
+{
+	struct energat_thread *t, init = {};
+	struct energat_stats *st;
+	__u64 start = BPF_CORE_READ(task, start_time);
+
+	t = bpf_map_lookup_elem(&threads, &tid);
+	if (t && (!(t->flags & ENERGAT_THREAD_EXITED) || t->start_ns == start))
+		return t;
+	/* Dead task switching out after user space already removed its entry. */
+	if (!t && BPF_CORE_READ(task, exit_state))
+		return NULL;
+	init.pid = tgid;
+	init.tid = tid;
+	init.start_ns = start;
+	BPF_CORE_READ_STR_INTO(&init.comm, task, comm);
+	if (bpf_map_update_elem(&threads, &tid, &init, BPF_ANY) && (st = get_stats()))
+		__sync_fetch_and_add(&st->map_full, 1);
+	return bpf_map_lookup_elem(&threads, &tid);
+}
+
+/*
+ * Charge the time since this CPU's last timestamp to the task that ran,
+ * and restart the clock. The timestamp is taken after the map lookups so
+ * the handler's own cost is charged to the task leaving, not the next.
+ */
+static __always_inline struct energat_thread *charge(struct task_struct *task)
+{
+	__u32 zero = 0, cpu = bpf_get_smp_processor_id();
+	__u32 tid = BPF_CORE_READ(task, pid), tgid = BPF_CORE_READ(task, tgid);
+	struct energat_thread *t = NULL;
+	struct energat_cpu *c;
+	__u64 now, delta;
+
+	c = bpf_map_lookup_elem(&cpus, &zero);
+	if (!c)
+		return NULL;
+	if (tid && is_target(tgid))
+		t = thread_entry(task, tid, tgid);
+
+	now = bpf_ktime_get_ns();
+	delta = c->last_ts ? now - c->last_ts : 0;
+	c->last_ts = now;
+	if (!tid) {
+		c->idle_ns += delta;
+		return NULL;
+	}
+	c->busy_ns += delta;
+	if (t)
+		t->ns[socket_of(cpu)] += delta;
+	return t;
+}
+
+static __always_inline int on_switch(struct task_struct *prev)
+{
+	charge(prev);
+	return 0;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(sched_switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	return on_switch(prev);
+}
+
+SEC("raw_tp/sched_switch")
+int BPF_PROG(sched_switch_raw, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	return on_switch(prev);
+}
+
+/*
+ * Interval boundary: user space test-runs this on every CPU
+ * (BPF_F_TEST_RUN_ON_CPU), so the run in progress there is split at the
+ * boundary and a task that never switches is charged in the interval it ran.
+ * Run through an IPI, the current task is the one that was interrupted.
+ */
+SEC("raw_tp")
+int checkpoint(void *ctx)
+{
+	charge((struct task_struct *)bpf_get_current_task());
+	return 0;
+}
+
+static __always_inline void send_exit(struct task_struct *task)
+{
+	struct energat_thread *t;
+	struct energat_event *e;
+	struct energat_stats *st;
+
+	/* Book the last run up to now, so no time is lost to the exit. */
+	t = charge(task);
+	if (!t)
+		return;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (e) {
+		__builtin_memcpy(&e->thread, t, sizeof(*t));
+		e->type = ENERGAT_EV_EXIT;
+		e->ppid = 0;
+		bpf_ringbuf_submit(e, 0);
+	} else if ((st = get_stats())) {
+		/* Not lost: user space finds the flagged entry in the map. */
+		__sync_fetch_and_add(&st->rb_drops, 1);
+	}
+	/*
+	 * Flag after the submit: user space relies on a flagged entry's record
+	 * being readable already (x86 keeps stores in order).
+	 */
+	t->flags |= ENERGAT_THREAD_EXITED;
+}
+
+static __always_inline int on_exit(struct task_struct *task)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+
+	if (!is_target(tgid))
+		return 0;
+	send_exit(task);
+	/* Last thread of the group: forget the tgid so a reused PID is not traced. */
+	if (!targ_all && BPF_CORE_READ(task, signal, live.counter) == 0)
+		bpf_map_delete_elem(&targets, &tgid);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(sched_exit_btf, struct task_struct *task)
+{
+	return on_exit(task);
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(sched_exit_raw, struct task_struct *task)
+{
+	return on_exit(task);
+}
+
+static __always_inline int on_fork(struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid);
+	__u32 pid = BPF_CORE_READ(child, pid), tgid = BPF_CORE_READ(child, tgid);
+	struct energat_event *e;
+	struct energat_stats *st;
+	__u8 one = 1;
+
+	/*
+	 * New threads join a traced group by tgid already; follow new
+	 * processes. System-wide mode needs neither the set nor the record.
+	 */
+	if (targ_all || pid != tgid || !is_target(ptgid))
+		return 0;
+	if (bpf_map_update_elem(&targets, &tgid, &one, BPF_ANY) && (st = get_stats()))
+		__sync_fetch_and_add(&st->targets_full, 1);
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		if ((st = get_stats()))
+			__sync_fetch_and_add(&st->rb_drops, 1);
+		return 0;
+	}
+	__builtin_memset(&e->thread, 0, sizeof(e->thread));
+	e->thread.pid = tgid;
+	e->thread.tid = pid;
+	e->thread.start_ns = BPF_CORE_READ(child, start_time);
+	BPF_CORE_READ_STR_INTO(&e->thread.comm, child, comm);
+	e->type = ENERGAT_EV_FORK;
+	e->ppid = ptgid;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(sched_fork_btf, struct task_struct *parent, struct task_struct *child)
+{
+	return on_fork(parent, child);
+}
+
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(sched_fork_raw, struct task_struct *parent, struct task_struct *child)
+{
+	return on_fork(parent, child);
+}
+
+/* exec changes comm: keep the entry's name current. */
+static __always_inline int on_exec(struct task_struct *task)
+{
+	__u32 tid = BPF_CORE_READ(task, pid);
+	struct energat_thread *t;
+
+	if (!is_target(BPF_CORE_READ(task, tgid)))
+		return 0;
+	t = bpf_map_lookup_elem(&threads, &tid);
+	if (t)
+		BPF_CORE_READ_STR_INTO(&t->comm, task, comm);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(sched_exec_btf, struct task_struct *task)
+{
+	return on_exec(task);
+}
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(sched_exec_raw, struct task_struct *task)
+{
+	return on_exec(task);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Root-only: load the real BPF programs, run real workloads, and compare what
+ * they record with the kernel's own accounting (schedstat, CPU clocks).
+ */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "topology.h"
+#include "tracer.h"
+#include "workload.h"
+
+static struct topology real_topo;
+
+static __u64 total_ns(const struct thread_delta *d)
+{
+	__u64 sum = 0;
+	int s;
+
+	for (s = 0; s < ENERGAT_MAX_SOCKETS; s++)
+		sum += d->ns[s];
+	return sum;
+}
+
+static struct tracer *open_tracer(const struct topology *topo, int pid, int raw)
+{
+	struct tracer_opts o = { .topo = topo, .target_pid = pid, .force_raw_tp = raw };
+	struct tracer *t = NULL;
+	char err[256] = "";
+	int ret;
+
+	ret = tracer_open(&o, &t, err, sizeof(err));
+	if (ret)
+		fail_msg("tracer_open: %s", err);
+	return t;
+}
+
+/* Sum of one thread's recorded ns over a sample. */
+static __u64 tid_ns(const struct tracer_sample *s, pid_t tid)
+{
+	__u64 sum = 0;
+	size_t i;
+
+	for (i = 0; i < s->threads.len; i++)
+		if ((pid_t)s->threads.v[i].tid == tid)
+			sum += total_ns(&s->threads.v[i]);
+	return sum;
+}
+
+static void assert_close_ns(const char *what, long long got, long long want, double rel,
+			    long long abs_ns)
+{
+	long long tol = (long long)(want * rel);
+
+	if (tol < abs_ns)
+		tol = abs_ns;
+	printf("  %-28s recorded %10.3f ms  kernel %10.3f ms  diff %+7.3f%%\n", what, got / 1e6,
+	       want / 1e6, want ? 100.0 * (got - want) / want : 0);
+	if (llabs(got - want) > tol)
+		fail_msg("%s: recorded %lld ns, kernel %lld ns (tolerance %lld ns)", what, got,
+			 want, tol);
+}
+
+/* Three threads burn 200/400/800 ms; each matches its schedstat within 1% or 2 ms. */
+static void accuracy(int raw)
+{
+	static const long long ms[] = { 200, 400, 800 };
+	struct burner b[3] = {};
+	long long got[3] = {};
+	struct tracer_sample s;
+	struct tracer *t;
+	int i, all_done;
+
+	t = open_tracer(&real_topo, getpid(), raw);
+	printf("  flavour %s\n", tracer_flavour(t));
+	for (i = 0; i < 3; i++) {
+		b[i].burn_ns = ms[i] * 1000000;
+		b[i].cpu = -1;
+		b[i].linger = 1;
+		assert_int_equal(burner_start(&b[i]), 0);
+	}
+	/* Several intervals, so deltas are summed across checkpoints. */
+	do {
+		usleep(150000);
+		assert_int_equal(tracer_sample(t, &s), 0);
+		for (i = 0; i < 3; i++)
+			got[i] += tid_ns(&s, b[i].tid);
+		all_done = b[0].done && b[1].done && b[2].done;
+	} while (!all_done);
+	assert_int_equal(tracer_sample(t, &s), 0);
+	for (i = 0; i < 3; i++) {
+		char what[32];
+
+		got[i] += tid_ns(&s, b[i].tid);
+		snprintf(what, sizeof(what), "thread burning %lld ms", ms[i]);
+		assert_close_ns(what, got[i], schedstat_run_ns(b[i].tid), 0.01, 2000000);
+	}
+	for (i = 0; i < 3; i++) {
+		burner_release(&b[i]);
+		burner_join(&b[i]);
+	}
+	tracer_close(t);
+}
+
+static void test_accuracy_tp_btf(void **state)
+{
+	(void)state;
+	accuracy(0);
+}
+
+static void test_accuracy_raw_tp(void **state)
+{
+	(void)state;
+	accuracy(1);
+}
+
+/* A loop that never switches is charged in each interval it ran, not later. */
+static void test_busy_loop_split(void **state)
+{
+	int cpu = real_topo.nr_cpus > 1 ? real_topo.cpus[1] : real_topo.cpus[0];
+	struct burner b = { .burn_ns = 3600000000ll, .cpu = cpu };
+	struct tracer_sample s;
+	long long prev_run, run;
+	struct tracer *t;
+	int i;
+
+	(void)state;
+	t = open_tracer(&real_topo, getpid(), 0);
+	pin_self(real_topo.cpus[0]);
+	assert_int_equal(burner_start(&b), 0);
+	usleep(200000);
+	assert_int_equal(tracer_sample(t, &s), 0);
+	prev_run = schedstat_run_ns(b.tid);
+	for (i = 0; i < 3; i++) {
+		char what[40];
+
+		sleep(1);
+		assert_int_equal(tracer_sample(t, &s), 0);
+		run = schedstat_run_ns(b.tid);
+		snprintf(what, sizeof(what), "interval %d (%.3f s)", i + 1, s.dt_sec);
+		assert_close_ns(what, tid_ns(&s, b.tid), run - prev_run, 0.02, 2000000);
+		/* The CPU is otherwise idle: the loop ran the whole interval. */
+		assert_close_ns("  vs wall interval", tid_ns(&s, b.tid),
+				(long long)(s.dt_sec * 1e9), 0.05, 0);
+		prev_run = run;
+	}
+	burner_join(&b);
+	tracer_close(t);
+	pin_self(-1);
+}
+
+struct churn_arg {
+	long long ns;
+};
+
+static void *churn_thread(void *arg)
+{
+	burn_ns(((struct churn_arg *)arg)->ns);
+	return NULL;
+}
+
+/* 2,000 threads of ~1 ms each live and die between two drains: nothing lost. */
+static void test_short_lived(void **state)
+{
+	struct churn_arg arg = { .ns = 1000000 };
+	long long cpu0, cpu1, got = 0;
+	struct tracer_sample s;
+	struct tracer *t;
+	size_t i, exited = 0;
+	int n;
+
+	(void)state;
+	t = open_tracer(&real_topo, getpid(), 0);
+	assert_int_equal(tracer_sample(t, &s), 0);
+	cpu0 = process_cputime_ns();
+	for (n = 0; n < 2000; n += 2) {
+		pthread_t a, b;
+
+		assert_int_equal(pthread_create(&a, NULL, churn_thread, &arg), 0);
+		assert_int_equal(pthread_create(&b, NULL, churn_thread, &arg), 0);
+		pthread_join(a, NULL);
+		pthread_join(b, NULL);
+	}
+	cpu1 = process_cputime_ns();
+	assert_int_equal(tracer_sample(t, &s), 0);
+	for (i = 0; i < s.threads.len; i++) {
+		if ((pid_t)s.threads.v[i].pid != getpid())
+			continue;
+		got += total_ns(&s.threads.v[i]);
+		exited += s.threads.v[i].exited;
+	}
+	printf("  %zu exited threads seen, ring-buffer drops %llu\n", exited,
+	       (unsigned long long)s.rb_drops);
+	assert_true(exited >= 2000);
+	assert_int_equal(s.rb_drops, 0);
+	assert_int_equal(s.map_full, 0);
+	assert_close_ns("2000 threads of 1 ms", got, cpu1 - cpu0, 0.02, 0);
+	tracer_close(t);
+}
+
+static char *burn_path(void)
+{
+	static char path[PATH_MAX + 16];
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	*strrchr(exe, '/') = '\0';
+	snprintf(path, sizeof(path), "%s/../tools/burn", exe);
+	return path;
+}
+
+/* `sh -c 'burn & burn; wait'`: both children are followed and accounted. */
+static void test_children(void **state)
+{
+	long long per_pid[2] = {};
+	int pids[2] = { 0, 0 }, go[2], status;
+	struct tracer_sample s;
+	char cmd[PATH_MAX * 2 + 96];
+	const char *burn = burn_path();
+	struct tracer *t;
+	pid_t child;
+	size_t i;
+	int done = 0;
+
+	(void)state;
+	assert_non_null(burn);
+	snprintf(cmd, sizeof(cmd), "%s 300 >/dev/null & %s 300 >/dev/null; wait", burn, burn);
+	assert_int_equal(pipe(go), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		char c;
+
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(127);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(go[0]);
+	t = open_tracer(&real_topo, child, 0);
+	assert_int_equal(write(go[1], "x", 1), 1);
+	close(go[1]);
+	while (!done) {
+		usleep(100000);
+		done = waitpid(child, &status, WNOHANG) == child;
+		assert_int_equal(tracer_sample(t, &s), 0);
+		for (i = 0; i < s.threads.len; i++) {
+			const struct thread_delta *d = &s.threads.v[i];
+			int k;
+
+			if (strcmp(d->comm, "burn"))
+				continue;
+			for (k = 0; k < 2 && pids[k] && pids[k] != (int)d->pid; k++)
+				;
+			assert_true(k < 2);
+			pids[k] = d->pid;
+			per_pid[k] += total_ns(d);
+		}
+	}
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_true(pids[0] && pids[1]);
+	/* Each burner burns 300 ms of CPU, plus exec and libc start-up. */
+	assert_close_ns("burner 1", per_pid[0], 300000000, 0.03, 3000000);
+	assert_close_ns("burner 2", per_pid[1], 300000000, 0.03, 3000000);
+	tracer_close(t);
+}
+
+/* Fake 2-socket topology over the real CPUs: cpu1 is socket 1. */
+static void test_fake_two_sockets(void **state)
+{
+	char dir[] = "/tmp/energat-topo-XXXXXX", cmd[256];
+	struct burner b = { .burn_ns = 300000000, .cpu = 1, .linger = 1 };
+	struct topology topo;
+	struct tracer_sample s;
+	struct tracer *t;
+	long long s0 = 0, s1 = 0, run;
+	size_t i;
+
+	(void)state;
+	if (real_topo.nr_cpus < 2 || real_topo.cpus[1] != 1)
+		skip();
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd), "scripts/fake-topology.sh %s 2", dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(topology_read(dir, &topo), 0);
+	assert_int_equal(topo.nr_sockets, 2);
+	assert_int_equal(topo.cpu_socket[1], 1);
+
+	t = open_tracer(&topo, getpid(), 0);
+	assert_int_equal(burner_start(&b), 0);
+	burner_wait_done(&b);
+	assert_int_equal(tracer_sample(t, &s), 0);
+	run = schedstat_run_ns(b.tid);
+	for (i = 0; i < s.threads.len; i++) {
+		if ((pid_t)s.threads.v[i].tid != b.tid)
+			continue;
+		s0 += s.threads.v[i].ns[0];
+		s1 += s.threads.v[i].ns[1];
+	}
+	printf("  socket 0: %.3f ms, socket 1: %.3f ms\n", s0 / 1e6, s1 / 1e6);
+	/* Only the few microseconds before the thread pinned itself may land on cpu0. */
+	assert_true(s0 < 1000000);
+	assert_close_ns("pinned to cpu1 -> socket 1", s1, run, 0.01, 2000000);
+	burner_release(&b);
+	burner_join(&b);
+	tracer_close(t);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Per interval, busy + idle over all CPUs is the wall interval × CPUs. */
+static void busy_idle(int pid)
+{
+	struct tracer_sample s;
+	struct burner b = { .burn_ns = 400000000, .cpu = -1 };
+	struct tracer *t;
+	long long sum = 0, want;
+	int i;
+
+	t = open_tracer(&real_topo, pid, 0);
+	assert_int_equal(burner_start(&b), 0);
+	usleep(1000000);
+	assert_int_equal(tracer_sample(t, &s), 0);
+	for (i = 0; i < real_topo.nr_cpus; i++) {
+		int cpu = real_topo.cpus[i];
+
+		sum += s.cpu_busy_ns[cpu] + s.cpu_idle_ns[cpu];
+	}
+	want = (long long)(s.dt_sec * 1e9) * real_topo.nr_cpus;
+	assert_close_ns("busy + idle over CPUs", sum, want, 0.005, 0);
+	burner_join(&b);
+	tracer_close(t);
+}
+
+static void test_busy_idle_target(void **state)
+{
+	(void)state;
+	busy_idle(getpid());
+}
+
+static void test_busy_idle_system_wide(void **state)
+{
+	(void)state;
+	busy_idle(0);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	if (!need_root("it_tracer"))
+		return 0;
+	return topology_read("/sys", &real_topo);
+}
+
+static void maybe_skip(void)
+{
+	if (geteuid() != 0)
+		skip();
+}
+
+#define T(f)                               \
+	static void root_##f(void **state) \
+	{                                  \
+		maybe_skip();              \
+		f(state);                  \
+	}
+T(test_accuracy_tp_btf)
+T(test_accuracy_raw_tp)
+T(test_busy_loop_split)
+T(test_short_lived)
+T(test_children)
+T(test_fake_two_sockets)
+T(test_busy_idle_target)
+T(test_busy_idle_system_wide)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(root_test_accuracy_tp_btf),
+		cmocka_unit_test(root_test_accuracy_raw_tp),
+		cmocka_unit_test(root_test_busy_loop_split),
+		cmocka_unit_test(root_test_short_lived),
+		cmocka_unit_test(root_test_children),
+		cmocka_unit_test(root_test_fake_two_sockets),
+		cmocka_unit_test(root_test_busy_idle_target),
+		cmocka_unit_test(root_test_busy_idle_system_wide),
+	};
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	return cmocka_run_group_tests_name("it_tracer", tests, setup, NULL);
+}

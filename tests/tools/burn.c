@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Test workload: burn MS milliseconds of this process's CPU time, optionally
+ * pinned to one CPU, then print the CPU time used (ns) and exit.
+ * Usage: burn MS [CPU]
+ */
+#define _GNU_SOURCE
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static long long cputime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+int main(int argc, char **argv)
+{
+	long long end;
+	char *endp;
+	long ms;
+
+	if (argc < 2 || (ms = strtol(argv[1], &endp, 10)) <= 0 || *endp) {
+		fprintf(stderr, "usage: burn MS [CPU]\n");
+		return 2;
+	}
+	if (argc > 2) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(atoi(argv[2]), &set);
+		if (sched_setaffinity(0, sizeof(set), &set)) {
+			perror("burn: sched_setaffinity");
+			return 1;
+		}
+	}
+	end = cputime_ns() + ms * 1000000ll;
+	while (cputime_ns() < end)
+		;
+	printf("%lld\n", cputime_ns());
+	return 0;
+}

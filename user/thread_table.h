@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * User-side view of traced threads: the last cumulative counters seen for
+ * each (tid, start time), so that map reads and exit records, which carry
+ * the same cumulative values in any order, turn into exact per-interval
+ * deltas without double counting. Pure: no BPF, no I/O.
+ */
+#ifndef ENERGAT_THREAD_TABLE_H
+#define ENERGAT_THREAD_TABLE_H
+
+#include <linux/types.h>
+#include <stddef.h>
+#include "energat.h"
+
+enum {
+	TT_EXITED = 1, /* the thread exited: seen in an exit record or a flagged entry */
+	TT_MAP_GONE = 2, /* its map entry is deleted: no carrier of its counters is left */
+	TT_REPORTED = 4, /* its exit has been handed to the sinks */
+};
+
+struct tt_entry {
+	__u64 start_ns;
+	__u64 last[ENERGAT_MAX_SOCKETS]; /* last cumulative ns seen */
+	__u64 delta[ENERGAT_MAX_SOCKETS]; /* ns accumulated in the current interval */
+	__u32 tid, pid;
+	__u32 flags;
+	__u32 used;
+	char comm[ENERGAT_COMM_LEN];
+};
+
+struct thread_table {
+	struct tt_entry *slots;
+	size_t cap; /* power of two */
+	size_t len;
+};
+
+/* A thread's delta for one interval, handed to the sinks. */
+struct thread_delta {
+	__u64 ns[ENERGAT_MAX_SOCKETS];
+	__u64 start_ns;
+	__u32 pid, tid;
+	__u32 exited;
+	char comm[ENERGAT_COMM_LEN];
+};
+
+struct thread_deltas {
+	struct thread_delta *v;
+	size_t len, cap;
+};
+
+int tt_init(struct thread_table *tt, size_t cap_hint);
+void tt_free(struct thread_table *tt);
+struct tt_entry *tt_find(const struct thread_table *tt, __u32 tid);
+
+/*
+ * Apply one carrier of cumulative counters. A different start time under
+ * the same tid is a new thread: the old one's pending delta is moved to
+ * out first. Returns -ENOMEM on allocation failure.
+ */
+int tt_apply(struct thread_table *tt, const struct energat_thread *t, int exited,
+	     struct thread_deltas *out);
+
+/*
+ * Close the interval: move every pending delta (and every thread that
+ * exited) to out, and forget threads that have no carrier left.
+ */
+int tt_flush(struct thread_table *tt, struct thread_deltas *out);
+
+int deltas_push(struct thread_deltas *d, const struct tt_entry *e);
+void deltas_free(struct thread_deltas *d);
+
+#endif

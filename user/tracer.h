@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The kernel side's user-space half: open → configure → load → attach the
+ * BPF programs, and turn their cumulative counters into per-interval
+ * samples.
+ */
+#ifndef ENERGAT_TRACER_H
+#define ENERGAT_TRACER_H
+
+#include <linux/types.h>
+#include <stddef.h>
+#include "energat.h"
+#include "thread_table.h"
+
+struct topology;
+
+struct tracer_opts {
+	const struct topology *topo;
+	int target_pid; /* 0: system-wide */
+	const char *procfs_root; /* for seeding descendants; NULL = "/proc" */
+	const char *btf_path; /* custom vmlinux BTF for kernels without /sys/kernel/btf */
+	int force_raw_tp; /* skip tp_btf even where it works (tests, old kernels) */
+	unsigned int max_threads; /* threads map size; 0 = default */
+	unsigned int ringbuf_bytes; /* 0 = default */
+};
+
+/* One interval, between two checkpoints. */
+struct tracer_sample {
+	__u64 ts_ns; /* CLOCK_MONOTONIC at the checkpoint */
+	double dt_sec; /* since the previous sample (or since attach) */
+	__u64 busy_ns[ENERGAT_MAX_SOCKETS]; /* H[s]: time running any task but idle */
+	__u64 idle_ns[ENERGAT_MAX_SOCKETS];
+	__u64 cpu_busy_ns[ENERGAT_MAX_CPUS]; /* by cpu id */
+	__u64 cpu_idle_ns[ENERGAT_MAX_CPUS];
+	struct thread_deltas threads; /* owned by the tracer, valid until the next sample */
+	/* Cumulative error counters since attach. */
+	__u64 rb_drops, map_full, targets_full;
+};
+
+struct tracer;
+
+/* Needs root (CAP_BPF + CAP_PERFMON). On failure err says why, one line. */
+int tracer_open(const struct tracer_opts *opts, struct tracer **out, char *err, size_t errlen);
+
+/* Wait up to timeout_ms for lifecycle records; -EINTR on a signal. */
+int tracer_poll(struct tracer *t, int timeout_ms);
+
+/* Close the current interval on every CPU and collect it. */
+int tracer_sample(struct tracer *t, struct tracer_sample *s);
+
+/* "tp_btf" or "raw_tp": which attach flavour is in use. */
+const char *tracer_flavour(const struct tracer *t);
+
+/* Number of processes the kernel side follows (--pid mode), -errno on error. */
+int tracer_nr_targets(const struct tracer *t);
+
+void tracer_close(struct tracer *t);
+
+#endif

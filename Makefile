@@ -109,7 +109,7 @@ $(BUILD)/tools/%: tests/tools/%.c
 $(BUILD):
 	@mkdir -p $@
 
-unit: $(UNIT_BINS)
+unit: $(UNIT_BINS) $(TOOL_BINS)
 	$(Q)scripts/run-tests.sh unit $(UNIT_BINS)
 
 integration: all

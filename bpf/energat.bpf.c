@@ -15,6 +15,8 @@ const volatile __u32 targ_all = 0; /* 1: system-wide, every thread */
 const volatile __u32 nr_cpu_ids = ENERGAT_MAX_CPUS;
 const volatile __u8 cpu_socket[ENERGAT_MAX_CPUS] = {};
 const volatile __u8 cpu_node[ENERGAT_MAX_CPUS] = {};
+/* Set by user space just before attach: threads born later are charged from birth. */
+__u64 attach_ns = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -82,7 +84,7 @@ static __always_inline __u32 socket_of(__u32 cpu)
  * whose tid was reused (its record is already sent): start afresh.
  */
 static __always_inline struct energat_thread *thread_entry(struct task_struct *task, __u32 tid,
-							   __u32 tgid)
+							   __u32 tgid, __u64 sum)
 {
 	struct energat_thread *t, init = {};
 	struct energat_stats *st;
@@ -97,6 +99,8 @@ static __always_inline struct energat_thread *thread_entry(struct task_struct *t
 	init.pid = tgid;
 	init.tid = tid;
 	init.start_ns = start;
+	/* Run time from before tracing began is not ours to charge. */
+	init.run_sum = start >= attach_ns ? 0 : sum;
 	BPF_CORE_READ_STR_INTO(&init.comm, task, comm);
 	if (bpf_map_update_elem(&threads, &tid, &init, BPF_ANY) && (st = get_stats()))
 		__sync_fetch_and_add(&st->map_full, 1);
@@ -104,40 +108,60 @@ static __always_inline struct energat_thread *thread_entry(struct task_struct *t
 }
 
 /*
- * Charge the time since this CPU's last timestamp to the task that ran,
- * and restart the clock. The timestamp is taken after the map lookups so
- * the handler's own cost is charged to the task leaving, not the next.
+ * Account what ran on this CPU since its last switch or checkpoint.
+ *
+ * Busy and idle time are wall clock, so they add up to the interval. A
+ * thread is charged the growth of its se.sum_exec_runtime since it was last
+ * charged: the kernel's own count (what schedstat reports), which leaves
+ * out interrupt and hypervisor steal time that a wall-clock difference
+ * would bill to whichever thread was running. Keeping the base per thread,
+ * not per CPU, makes the total exact even when a switch is never seen (on
+ * 6.18 some switches out of some tasks do not reach the program, with no
+ * miss counted). At a checkpoint the kernel's figure is as of its last
+ * tick, so a long run is split at the boundary to within a tick.
+ *
+ * fresh_comm re-reads the name (threads rename themselves with
+ * PR_SET_NAME, which no tracepoint reports); only the rare paths ask.
  */
-static __always_inline struct energat_thread *charge(struct task_struct *task)
+static __always_inline struct energat_thread *charge(struct task_struct *task, bool fresh_comm)
 {
 	__u32 zero = 0, cpu = bpf_get_smp_processor_id();
 	__u32 tid = BPF_CORE_READ(task, pid), tgid = BPF_CORE_READ(task, tgid);
 	struct energat_thread *t = NULL;
 	struct energat_cpu *c;
-	__u64 now, delta;
+	__u64 now, sum;
 
 	c = bpf_map_lookup_elem(&cpus, &zero);
 	if (!c)
 		return NULL;
-	if (tid && is_target(tgid))
-		t = thread_entry(task, tid, tgid);
-
-	now = bpf_ktime_get_ns();
-	delta = c->last_ts ? now - c->last_ts : 0;
-	c->last_ts = now;
-	if (!tid) {
-		c->idle_ns += delta;
-		return NULL;
+	if (tid && is_target(tgid)) {
+		sum = BPF_CORE_READ(task, se.sum_exec_runtime);
+		t = thread_entry(task, tid, tgid, sum);
+		if (t) {
+			if (sum > t->run_sum) {
+				t->ns[socket_of(cpu)] += sum - t->run_sum;
+				t->run_sum = sum;
+			}
+			if (fresh_comm)
+				BPF_CORE_READ_STR_INTO(&t->comm, task, comm);
+		}
 	}
-	c->busy_ns += delta;
-	if (t)
-		t->ns[socket_of(cpu)] += delta;
+
+	/* Taken after the lookups: the handler's cost is not the next task's. */
+	now = bpf_ktime_get_ns();
+	if (c->last_ts) {
+		if (tid)
+			c->busy_ns += now - c->last_ts;
+		else
+			c->idle_ns += now - c->last_ts;
+	}
+	c->last_ts = now;
 	return t;
 }
 
 static __always_inline int on_switch(struct task_struct *prev)
 {
-	charge(prev);
+	charge(prev, false);
 	return 0;
 }
 
@@ -162,7 +186,7 @@ int BPF_PROG(sched_switch_raw, bool preempt, struct task_struct *prev, struct ta
 SEC("raw_tp")
 int checkpoint(void *ctx)
 {
-	charge((struct task_struct *)bpf_get_current_task());
+	charge((struct task_struct *)bpf_get_current_task(), true);
 	return 0;
 }
 
@@ -173,7 +197,7 @@ static __always_inline void send_exit(struct task_struct *task)
 	struct energat_stats *st;
 
 	/* Book the last run up to now, so no time is lost to the exit. */
-	t = charge(task);
+	t = charge(task, true);
 	if (!t)
 		return;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);

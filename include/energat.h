@@ -15,6 +15,7 @@
 struct energat_thread {
 	__u64 ns[ENERGAT_MAX_SOCKETS]; /* on-CPU ns per socket */
 	__u64 start_ns; /* task start time: tells a reused tid from the old one */
+	__u64 run_sum; /* the task's se.sum_exec_runtime charged so far */
 	__u32 pid; /* tgid */
 	__u32 tid;
 	char comm[ENERGAT_COMM_LEN];
@@ -31,9 +32,12 @@ struct energat_thread {
 
 /* Per-CPU accounting, cumulative since attach. */
 struct energat_cpu {
-	__u64 busy_ns; /* running any task with pid != 0 */
+	__u64 busy_ns; /* running any task with pid != 0 (wall clock) */
 	__u64 idle_ns; /* running the idle task */
 	__u64 last_ts; /* ktime of the last switch or checkpoint on this CPU */
+	__u64 run_base; /* the running task's se.sum_exec_runtime already charged */
+	__u32 run_tid; /* the running task, valid when run_valid */
+	__u32 run_valid;
 };
 
 enum energat_event_type {

@@ -269,6 +269,7 @@ int tracer_open(const struct tracer_opts *o, struct tracer **out, char *err, siz
 		set_err(err, errlen, "failed to create the ring buffer: %s", strerror(-ret));
 		goto cleanup;
 	}
+	t->skel->bss->attach_ns = now_ns();
 	ret = attach(t);
 	if (ret) {
 		set_err(err, errlen, "failed to attach to sched tracepoints (%s): %s",
@@ -492,7 +493,7 @@ int tracer_sample(struct tracer *t, struct tracer_sample *s)
 	return 0;
 }
 
-int tracer_nr_targets(const struct tracer *t)
+int tracer_target_pids(const struct tracer *t, int *out, int max)
 {
 	int fd = bpf_map__fd(t->skel->maps.targets);
 	__u32 key, next;
@@ -500,11 +501,23 @@ int tracer_nr_targets(const struct tracer *t)
 
 	ret = bpf_map_get_next_key(fd, NULL, &key);
 	while (!ret) {
+		if (n < max)
+			out[n] = key;
 		n++;
 		ret = bpf_map_get_next_key(fd, &key, &next);
 		key = next;
 	}
-	return errno == ENOENT ? n : -errno;
+	if (errno != ENOENT)
+		return -errno;
+	return n < max ? n : max;
+}
+
+int tracer_nr_targets(const struct tracer *t)
+{
+	int pids[2];
+
+	/* Only whether more than the tracer itself is left matters to callers. */
+	return tracer_target_pids(t, pids, 2);
 }
 
 void tracer_close(struct tracer *t)

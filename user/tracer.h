@@ -51,7 +51,12 @@ int tracer_sample(struct tracer *t, struct tracer_sample *s);
 /* "tp_btf" or "raw_tp": which attach flavour is in use. */
 const char *tracer_flavour(const struct tracer *t);
 
-/* Number of processes the kernel side follows (--pid mode), -errno on error. */
+/*
+ * Processes the kernel side follows (--pid mode; the tracer is one of them):
+ * up to max tgids into out. Returns how many were stored, or -errno.
+ */
+int tracer_target_pids(const struct tracer *t, int *out, int max);
+/* min(2, number of followed processes): 1 means only the tracer is left. */
 int tracer_nr_targets(const struct tracer *t);
 
 void tracer_close(struct tracer *t);

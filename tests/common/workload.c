@@ -55,14 +55,24 @@ int pin_self(int cpu)
 static void *burner_main(void *arg)
 {
 	struct burner *b = arg;
+	struct timespec deadline;
 
 	b->tid = syscall(SYS_gettid);
 	if (b->cpu >= 0)
 		pin_self(b->cpu);
 	burn_ns(b->burn_ns);
 	__atomic_store_n(&b->done, 1, __ATOMIC_RELEASE);
-	while (b->linger && !__atomic_load_n(&b->release, __ATOMIC_ACQUIRE))
-		usleep(1000);
+	/*
+	 * Block, not poll: a thousand wake-ups a second would blur the
+	 * comparison. Bounded, so a failed test cannot leave it hanging.
+	 */
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 10;
+	pthread_mutex_lock(&b->lock);
+	while (b->linger && !b->release)
+		if (pthread_cond_timedwait(&b->cond, &b->lock, &deadline))
+			break;
+	pthread_mutex_unlock(&b->lock);
 	return NULL;
 }
 
@@ -70,6 +80,8 @@ int burner_start(struct burner *b)
 {
 	b->done = 0;
 	b->release = 0;
+	pthread_mutex_init(&b->lock, NULL);
+	pthread_cond_init(&b->cond, NULL);
 	return pthread_create(&b->thread, NULL, burner_main, b);
 }
 
@@ -81,7 +93,10 @@ void burner_wait_done(struct burner *b)
 
 void burner_release(struct burner *b)
 {
-	__atomic_store_n(&b->release, 1, __ATOMIC_RELEASE);
+	pthread_mutex_lock(&b->lock);
+	b->release = 1;
+	pthread_cond_signal(&b->cond);
+	pthread_mutex_unlock(&b->lock);
 }
 
 void burner_join(struct burner *b)

@@ -13,7 +13,9 @@ struct burner {
 	int cpu; /* -1: not pinned */
 	int linger; /* 1: after burning, wait for burner_release() before exiting */
 	volatile int done; /* burning finished */
-	volatile int release;
+	int release;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
 };
 
 /* CPU time of the calling thread (CLOCK_THREAD_CPUTIME_ID), ns. */

@@ -1,0 +1,740 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "baseline.h"
+#include "meter.h"
+#include "model.h"
+#include "procfs_read.h"
+#include "session.h"
+#include "topology.h"
+#include "tracer.h"
+
+#define MAX_SINKS 8
+#define MAX_TARGET_PIDS 4096
+#define POLL_SLICE_MS 100 /* how often a wait looks at the target and the clock */
+
+/* Resident memory of one process, one sample per column. */
+struct proc_mem {
+	int pid;
+	double *bytes; /* [socket][sample] */
+	int nr_threads;
+	double dram_j[ENERGAT_MAX_SOCKETS]; /* scratch: its ascribed DRAM this interval */
+};
+
+struct session {
+	struct options o;
+	struct topology topo;
+	struct meter *meter;
+	char meter_why[256];
+	struct tracer *tracer;
+	struct model_params params;
+	struct {
+		session_sink_fn fn;
+		void *ctx;
+	} sinks[MAX_SINKS];
+	int nr_sinks;
+	pid_t self;
+	pid_t child; /* MODE_CMD */
+	int child_go; /* write end of the pipe holding the command */
+	int child_exec_err; /* read end: carries errno if exec fails */
+	int child_status;
+	const char *end_reason;
+	double start_mono, next_boundary, end_mono;
+	/* Memory samples of the current interval. */
+	int nr_samples, next_sample;
+	double *node_used; /* [socket][sample] MemUsed */
+	double *node_total; /* [socket] MemTotal, last sample */
+	double *scratch; /* [sample] */
+	struct proc_mem *procs; /* target processes and the tracer */
+	int nr_procs, cap_procs;
+	int target_pids[MAX_TARGET_PIDS];
+	struct interval_result res;
+	size_t cap_threads;
+};
+
+static void set_err(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+}
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int target_mode(const struct session *s)
+{
+	return s->o.mode == MODE_PID || s->o.mode == MODE_CMD;
+}
+
+/* A target that does not exist, or exists only as a zombie, cannot be traced. */
+static int check_pid(const struct session *s, char *err, size_t errlen)
+{
+	struct proc_stat st;
+	int ret = proc_stat_read(s->o.procfs_root, s->o.pid, 0, &st);
+
+	if (ret == -ESRCH || ret == -ENOENT) {
+		set_err(err, errlen, "no process with PID %d", s->o.pid);
+		return -ESRCH;
+	}
+	if (ret) {
+		set_err(err, errlen, "cannot read %s/%d/stat: %s", s->o.procfs_root, s->o.pid,
+			strerror(-ret));
+		return ret;
+	}
+	if (st.state == 'Z' || st.state == 'X') {
+		set_err(err, errlen, "process %d has already exited (zombie, not reaped)",
+			s->o.pid);
+		return -ESRCH;
+	}
+	return 0;
+}
+
+static int load_baseline(struct session *s, char *err, size_t errlen)
+{
+	struct baseline b;
+	char why[256];
+	int ret, i;
+
+	model_params_default(&s->params);
+	s->params.gamma = s->o.gamma;
+	s->params.delta = s->o.delta;
+	if (s->o.no_baseline || !target_mode(s))
+		return 0; /* live views run with P_base = 0 and say so */
+	ret = baseline_load(s->o.basefile, &b, why, sizeof(why));
+	if (ret == -ENOENT) {
+		set_err(err, errlen,
+			"no baseline power file %s: measure it on an idle machine with "
+			"'sudo energat-bpf --basepower --basefile %s', or trace without one "
+			"(--no-baseline)",
+			s->o.basefile, s->o.basefile);
+		return ret;
+	}
+	if (ret) {
+		set_err(err, errlen, "bad baseline file %s: %s", s->o.basefile, why);
+		return ret;
+	}
+	if (b.nr_sockets != s->topo.nr_sockets) {
+		set_err(err, errlen,
+			"baseline file %s has %d socket(s), this machine %d: measure it again "
+			"with --basepower",
+			s->o.basefile, b.nr_sockets, s->topo.nr_sockets);
+		return -EINVAL;
+	}
+	for (i = 0; i < b.nr_sockets; i++) {
+		s->params.pkg_base_w[i] = b.pkg_base_w[i];
+		s->params.dram_base_w[i] = b.dram_base_w[i];
+	}
+	return 0;
+}
+
+static int open_meter(struct session *s, char *err, size_t errlen)
+{
+	struct meter_opts mo = {
+		.sysfs_root = s->o.sysfs_root,
+		.proc_root = s->o.procfs_root,
+		.topo = &s->topo,
+		.model_pkg_idle_w = s->o.model_pkg_idle_w,
+		.model_pkg_max_w = s->o.model_pkg_max_w,
+		.model_dram_idle_w = s->o.model_dram_idle_w,
+		.model_dram_max_w = s->o.model_dram_max_w,
+	};
+	int ret;
+
+	ret = meter_open(s->o.meter, &mo, &s->meter, s->meter_why, sizeof(s->meter_why));
+	if (ret) {
+		set_err(err, errlen, "no energy meter%s%s: %s", s->o.meter ? " " : "",
+			s->o.meter ? s->o.meter : "", s->meter_why);
+		return ret;
+	}
+	if (meter_nr_sockets(s->meter) != s->topo.nr_sockets) {
+		set_err(err, errlen, "the %s meter reports %d socket(s) but the topology has %d",
+			meter_name(s->meter), meter_nr_sockets(s->meter), s->topo.nr_sockets);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Fork the command, held on a pipe until the tracer runs, so none of it goes unseen. */
+static int spawn_child(struct session *s, char *err, size_t errlen)
+{
+	int go[2], ex[2];
+
+	if (pipe2(go, O_CLOEXEC))
+		goto fail;
+	if (pipe2(ex, O_CLOEXEC)) {
+		close(go[0]);
+		close(go[1]);
+		goto fail;
+	}
+	s->child = fork();
+	if (s->child < 0) {
+		close(go[0]);
+		close(go[1]);
+		close(ex[0]);
+		close(ex[1]);
+		goto fail;
+	}
+	if (s->child == 0) {
+		char c;
+		int e;
+
+		if (read(go[0], &c, 1) != 1)
+			_exit(127);
+		execvp(s->o.cmd[0], s->o.cmd);
+		e = errno;
+		if (write(ex[1], &e, sizeof(e)) < 0)
+			_exit(126);
+		_exit(127);
+	}
+	close(go[0]);
+	close(ex[1]);
+	s->child_go = go[1];
+	s->child_exec_err = ex[0];
+	s->o.pid = s->child;
+	return 0;
+fail:
+	set_err(err, errlen, "cannot start '%s': %s", s->o.cmd[0], strerror(errno));
+	return -errno;
+}
+
+static int release_child(struct session *s, char *err, size_t errlen)
+{
+	ssize_t n;
+	int e = 0;
+
+	if (write(s->child_go, "x", 1) != 1) {
+		set_err(err, errlen, "cannot start '%s': %s", s->o.cmd[0], strerror(errno));
+		return -EIO;
+	}
+	close(s->child_go);
+	s->child_go = -1;
+	/* The pipe closes on a successful exec (O_CLOEXEC), or carries its errno. */
+	n = read(s->child_exec_err, &e, sizeof(e));
+	close(s->child_exec_err);
+	s->child_exec_err = -1;
+	if (n == sizeof(e)) {
+		set_err(err, errlen, "cannot run '%s': %s", s->o.cmd[0], strerror(e));
+		waitpid(s->child, &s->child_status, 0);
+		s->child = 0;
+		return -e;
+	}
+	return 0;
+}
+
+int session_open(const struct options *o, struct session **out, char *err, size_t errlen)
+{
+	struct tracer_opts to = { 0 };
+	struct session *s;
+	int ret;
+
+	*out = NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->o = *o;
+	s->self = getpid();
+	s->child_go = -1;
+	s->child_exec_err = -1;
+	s->child_status = -1;
+	s->nr_samples = o->mem_samples > 0 ? o->mem_samples : 1;
+
+	ret = topology_read(o->sysfs_root, &s->topo);
+	if (ret) {
+		set_err(err, errlen, "cannot read the CPU topology under %s: %s", o->sysfs_root,
+			strerror(-ret));
+		goto cleanup;
+	}
+	if (o->mode == MODE_PID && (ret = check_pid(s, err, errlen)))
+		goto cleanup;
+	ret = load_baseline(s, err, errlen);
+	if (ret)
+		goto cleanup;
+	ret = open_meter(s, err, errlen);
+	if (ret)
+		goto cleanup;
+	s->node_used = calloc((size_t)ENERGAT_MAX_SOCKETS * s->nr_samples, sizeof(double));
+	s->node_total = calloc(ENERGAT_MAX_SOCKETS, sizeof(double));
+	s->scratch = calloc(s->nr_samples, sizeof(double));
+	if (!s->node_used || !s->node_total || !s->scratch) {
+		ret = -ENOMEM;
+		set_err(err, errlen, "out of memory");
+		goto cleanup;
+	}
+	if (o->mode == MODE_CMD && (ret = spawn_child(s, err, errlen)))
+		goto cleanup;
+
+	to.topo = &s->topo;
+	to.target_pid = target_mode(s) ? s->o.pid : 0;
+	to.procfs_root = o->procfs_root;
+	to.btf_path = o->btf_path;
+	to.force_raw_tp = getenv("ENERGAT_FORCE_RAW_TP") != NULL;
+	ret = tracer_open(&to, &s->tracer, err, errlen);
+	if (ret)
+		goto cleanup;
+	/* The meter's interval starts with the tracer's first checkpoint. */
+	meter_read(s->meter, NULL, &(struct meter_energy){ 0 });
+	if (o->mode == MODE_CMD && (ret = release_child(s, err, errlen)))
+		goto cleanup;
+
+	s->start_mono = mono_now();
+	s->next_boundary = s->start_mono + o->interval;
+	s->end_mono = o->duration > 0 ? s->start_mono + o->duration : INFINITY;
+	*out = s;
+	return 0;
+cleanup:
+	session_close(s);
+	return ret;
+}
+
+int session_add_sink(struct session *s, session_sink_fn fn, void *ctx)
+{
+	if (s->nr_sinks == MAX_SINKS)
+		return -E2BIG;
+	s->sinks[s->nr_sinks].fn = fn;
+	s->sinks[s->nr_sinks].ctx = ctx;
+	s->nr_sinks++;
+	return 0;
+}
+
+static struct proc_mem *proc_mem_get(struct session *s, int pid)
+{
+	struct proc_mem *p;
+	int i;
+
+	for (i = 0; i < s->nr_procs; i++)
+		if (s->procs[i].pid == pid)
+			return &s->procs[i];
+	if (s->nr_procs == s->cap_procs) {
+		int cap = s->cap_procs ? s->cap_procs * 2 : 16;
+		void *v = realloc(s->procs, cap * sizeof(*s->procs));
+
+		if (!v)
+			return NULL;
+		s->procs = v;
+		s->cap_procs = cap;
+	}
+	p = &s->procs[s->nr_procs];
+	memset(p, 0, sizeof(*p));
+	p->bytes = calloc((size_t)ENERGAT_MAX_SOCKETS * s->nr_samples, sizeof(double));
+	if (!p->bytes)
+		return NULL;
+	p->pid = pid;
+	s->nr_procs++;
+	return p;
+}
+
+static void procs_reset(struct session *s)
+{
+	int i;
+
+	for (i = 0; i < s->nr_procs; i++)
+		free(s->procs[i].bytes);
+	s->nr_procs = 0;
+}
+
+/* One memory sample: MemUsed per socket, and the resident bytes of each process followed. */
+static void sample_memory(struct session *s)
+{
+	const struct topology *t = &s->topo;
+	int k = s->next_sample, n, i, sock;
+	struct node_meminfo m;
+
+	if (k >= s->nr_samples)
+		return;
+	s->next_sample++;
+	for (sock = 0; sock < ENERGAT_MAX_SOCKETS; sock++) {
+		s->node_used[sock * s->nr_samples + k] = 0;
+		s->node_total[sock] = 0;
+	}
+	for (i = 0; i < t->nr_nodes; i++) {
+		if (t->has_numa ? node_meminfo_read(s->o.sysfs_root, t->node_id[i], &m) :
+				  system_meminfo_read(s->o.procfs_root, &m))
+			continue;
+		sock = t->node_socket[i] < 0 ? 0 : t->node_socket[i];
+		s->node_used[sock * s->nr_samples + k] += m.used;
+		s->node_total[sock] += m.total;
+	}
+	/*
+	 * Reading every process's numa_maps each interval is the prototype's
+	 * cost; system-wide, only the tracer's own memory is followed.
+	 */
+	if (target_mode(s))
+		n = tracer_target_pids(s->tracer, s->target_pids, MAX_TARGET_PIDS);
+	else
+		s->target_pids[0] = s->self, n = 1;
+	for (i = 0; i < n; i++) {
+		struct numa_usage u = { 0 };
+		struct proc_mem *p;
+		struct proc_stat st;
+		int node;
+
+		if (proc_numa_usage(s->o.procfs_root, s->target_pids[i], &u))
+			continue;
+		p = proc_mem_get(s, s->target_pids[i]);
+		if (!p)
+			continue;
+		if (!proc_stat_read(s->o.procfs_root, p->pid, 0, &st))
+			p->nr_threads = st.num_threads;
+		for (node = 0; node < t->nr_nodes; node++) {
+			sock = t->node_socket[node] < 0 ? 0 : t->node_socket[node];
+			if (t->node_id[node] >= 0 && t->node_id[node] < ENERGAT_MAX_NODES)
+				p->bytes[sock * s->nr_samples + k] += u.bytes[t->node_id[node]];
+		}
+	}
+}
+
+/* f_mem[s] of the processes matching want(pid): the target's or the tracer's. */
+static void mem_frac(struct session *s, const struct proc_mem *only, int tracer, double *frac)
+{
+	int sock, k, i, K = s->next_sample;
+
+	for (sock = 0; sock < s->res.nr_sockets; sock++) {
+		for (k = 0; k < K; k++) {
+			s->scratch[k] = 0;
+			for (i = 0; i < s->nr_procs; i++) {
+				const struct proc_mem *p = &s->procs[i];
+
+				if (only ? p != only : (p->pid == s->self) != tracer)
+					continue;
+				s->scratch[k] += p->bytes[sock * s->nr_samples + k];
+			}
+		}
+		frac[sock] = model_mem_frac(s->scratch, &s->node_used[sock * s->nr_samples], K);
+	}
+}
+
+static double wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	const struct thread_result *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x->tid < y->tid ? -1 : x->tid > y->tid;
+}
+
+static int reserve_threads(struct session *s, size_t n)
+{
+	void *v;
+
+	if (n <= s->cap_threads)
+		return 0;
+	v = realloc(s->res.threads, n * sizeof(*s->res.threads));
+	if (!v)
+		return -ENOMEM;
+	s->res.threads = v;
+	v = realloc(s->scratch,
+		    (n > (size_t)s->nr_samples ? n : (size_t)s->nr_samples) * 2 * sizeof(double));
+	if (!v)
+		return -ENOMEM;
+	s->scratch = v;
+	s->cap_threads = n;
+	return 0;
+}
+
+/* Host side: meter energy, utilisation, E/B/D per socket. */
+static void compute_host(struct session *s, const struct tracer_sample *ts, struct model_host *h)
+{
+	struct interval_result *r = &s->res;
+	struct meter_input in = { .dt_sec = ts->dt_sec };
+	struct meter_energy e;
+	int sock, last = s->next_sample - 1;
+
+	for (sock = 0; sock < r->nr_sockets; sock++) {
+		double cap = ts->dt_sec * 1e9 * s->topo.socket_nr_cpus[sock];
+		double used = last >= 0 ? s->node_used[sock * s->nr_samples + last] : 0;
+
+		r->host_busy_ns[sock] = ts->busy_ns[sock];
+		r->cpu_percent[sock] = model_percent(ts->busy_ns[sock], cap);
+		r->mem_percent[sock] = model_percent(used, s->node_total[sock]);
+		in.busy_frac[sock] = r->cpu_percent[sock] / 100;
+		in.mem_used_frac[sock] = r->mem_percent[sock] / 100;
+	}
+	meter_read(s->meter, &in, &e);
+	r->meter_anomalies = e.anomalies;
+	if (e.anomalies)
+		fprintf(stderr,
+			"energat-bpf: warning: meter=%s: implausible or unreadable energy counter "
+			"(zones 0x%x): interval not booked\n",
+			r->meter, e.anomalies);
+	h->nr_sockets = r->nr_sockets;
+	h->dt_sec = e.dt_sec > 0 ? e.dt_sec : ts->dt_sec;
+	for (sock = 0; sock < r->nr_sockets; sock++) {
+		h->e_pkg[sock] = e.j[ZONE_PKG][sock];
+		h->e_dram[sock] = e.j[ZONE_DRAM][sock];
+		h->has_dram[sock] = e.present[ZONE_DRAM][sock];
+		h->busy_ns[sock] = ts->busy_ns[sock];
+		r->has_dram[sock] = h->has_dram[sock];
+	}
+	model_energy(&s->params, h, &r->energy);
+	for (sock = 0; sock < r->nr_sockets; sock++) {
+		if ((r->energy.pkg_clamped[sock] || r->energy.dram_clamped[sock]) && s->o.verbose)
+			fprintf(stderr,
+				"energat-bpf: warning: socket %d: energy below the baseline, "
+				"dynamic energy clamped to 0\n",
+				sock);
+	}
+}
+
+/* DRAM of each process split among its threads by CPU time (model.md §4.6). */
+static void thread_dram(struct session *s, const struct model_host *h)
+{
+	struct interval_result *r = &s->res;
+	double *cpu = s->scratch, *out = s->scratch + s->cap_threads;
+	size_t i = 0, j, n;
+	int sock, pi;
+
+	qsort(r->threads, r->nr_threads, sizeof(*r->threads), cmp_pid);
+	for (pi = 0; pi < s->nr_procs; pi++) {
+		struct proc_mem *p = &s->procs[pi];
+		double frac[ENERGAT_MAX_SOCKETS];
+
+		mem_frac(s, p, 0, frac);
+		for (sock = 0; sock < r->nr_sockets; sock++)
+			p->dram_j[sock] =
+				h->has_dram[sock] ?
+					r->energy.dyn_dram[sock] *
+						model_credit(frac[sock], s->params.delta) :
+					0;
+	}
+	while (i < r->nr_threads) {
+		struct proc_mem *p = NULL;
+
+		for (n = i; n < r->nr_threads && r->threads[n].pid == r->threads[i].pid; n++)
+			;
+		for (pi = 0; pi < s->nr_procs; pi++)
+			if (s->procs[pi].pid == (int)r->threads[i].pid)
+				p = &s->procs[pi];
+		for (sock = 0; p && sock < r->nr_sockets; sock++) {
+			for (j = i; j < n; j++)
+				cpu[j - i] = r->threads[j].cpu_ns[sock];
+			model_thread_dram_split(p->dram_j[sock], cpu, n - i, out);
+			for (j = i; j < n; j++)
+				r->threads[j].dram_j[sock] = out[j - i];
+		}
+		i = n;
+	}
+}
+
+static int compute(struct session *s, const struct tracer_sample *ts)
+{
+	struct interval_result *r = &s->res;
+	struct model_credit target = { 0 }, tracer = { 0 };
+	struct model_host h = { 0 };
+	size_t i;
+	int sock, ret;
+
+	r->time = wall_now();
+	r->dt_sec = ts->dt_sec;
+	r->nr_sockets = s->topo.nr_sockets;
+	r->meter = meter_name(s->meter);
+	r->estimated = !strcmp(r->meter, "model");
+	r->rb_drops = ts->rb_drops;
+	r->map_full = ts->map_full;
+	r->targets_full = ts->targets_full;
+	compute_host(s, ts, &h);
+
+	ret = reserve_threads(s, ts->threads.len + 1);
+	if (ret)
+		return ret;
+	r->nr_threads = ts->threads.len;
+	for (i = 0; i < ts->threads.len; i++) {
+		const struct thread_delta *d = &ts->threads.v[i];
+		struct thread_result *t = &r->threads[i];
+		struct model_credit *c;
+
+		memset(t, 0, sizeof(*t));
+		t->pid = d->pid;
+		t->tid = d->tid;
+		t->exited = d->exited;
+		t->is_tracer = (pid_t)d->pid == s->self;
+		memcpy(t->comm, d->comm, sizeof(t->comm));
+		c = t->is_tracer ? &tracer : &target;
+		for (sock = 0; sock < r->nr_sockets; sock++) {
+			t->cpu_ns[sock] = d->ns[sock];
+			t->f_cpu[sock] = model_cpu_frac(d->ns[sock], h.busy_ns[sock]);
+			t->pkg_j[sock] =
+				model_thread_pkg(&s->params, &h, &r->energy, sock, d->ns[sock]);
+			c->cpu_ns[sock] += d->ns[sock];
+		}
+	}
+	memcpy(r->target_cpu_ns, target.cpu_ns, sizeof(r->target_cpu_ns));
+	memcpy(r->tracer_cpu_ns, tracer.cpu_ns, sizeof(r->tracer_cpu_ns));
+	mem_frac(s, NULL, 0, target.mem_frac);
+	mem_frac(s, NULL, 1, tracer.mem_frac);
+	memset(&r->target, 0, sizeof(r->target));
+	if (target_mode(s))
+		model_ascribe(&s->params, &h, &r->energy, &target, &r->target);
+	model_ascribe(&s->params, &h, &r->energy, &tracer, &r->tracer);
+	thread_dram(s, &h);
+
+	r->num_proc = r->num_threads = 0;
+	for (i = 0; i < (size_t)s->nr_procs; i++) {
+		if (s->procs[i].pid == s->self)
+			continue;
+		r->num_proc++;
+		r->num_threads += s->procs[i].nr_threads;
+	}
+	return 0;
+}
+
+static int target_gone(struct session *s)
+{
+	int status;
+
+	if (s->o.mode == MODE_CMD) {
+		if (s->child > 0 && waitpid(s->child, &status, WNOHANG) == s->child) {
+			s->child_status = status;
+			s->child = 0;
+			s->end_reason = "command exited";
+			return 1;
+		}
+		return 0;
+	}
+	/* The kernel side drops a process from the set when its last thread exits. */
+	if (s->o.mode == MODE_PID && tracer_nr_targets(s->tracer) <= 1) {
+		s->end_reason = "target exited";
+		return 1;
+	}
+	return 0;
+}
+
+int session_step(struct session *s, volatile sig_atomic_t *stop)
+{
+	double interval = s->o.interval, start = s->next_boundary - interval;
+	struct tracer_sample ts;
+	int over = 0, ret, i;
+
+	while (!over) {
+		double now = mono_now(), until = s->next_boundary, wake;
+
+		if (now >= s->end_mono) {
+			s->end_reason = "duration reached";
+			over = 1;
+			break;
+		}
+		if (now >= s->next_boundary)
+			break;
+		if (s->end_mono < until)
+			until = s->end_mono;
+		/* Memory samples spread evenly; the last is taken at the boundary. */
+		if (s->next_sample < s->nr_samples - 1) {
+			double at = start + interval * (s->next_sample + 1) / s->nr_samples;
+
+			if (now >= at) {
+				sample_memory(s);
+				continue;
+			}
+			if (at < until)
+				until = at;
+		}
+		wake = (until - now) * 1000;
+		ret = tracer_poll(s->tracer, wake > POLL_SLICE_MS ? POLL_SLICE_MS : (int)wake + 1);
+		if (ret && ret != -EINTR)
+			return ret;
+		if (*stop) {
+			s->end_reason = "stopped by signal";
+			over = 1;
+		} else if (target_gone(s)) {
+			over = 1;
+		}
+	}
+	ret = tracer_sample(s->tracer, &ts);
+	if (ret)
+		return ret;
+	while (s->next_sample < s->nr_samples)
+		sample_memory(s);
+	ret = compute(s, &ts);
+	for (i = 0; !ret && i < s->nr_sinks; i++)
+		ret = s->sinks[i].fn(s->sinks[i].ctx, &s->res);
+	s->next_sample = 0;
+	procs_reset(s);
+	if (ret)
+		return ret;
+	s->next_boundary += interval;
+	if (s->next_boundary < mono_now())
+		s->next_boundary = mono_now() + interval; /* fell behind: do not burst */
+	return over ? 0 : 1;
+}
+
+const char *session_end_reason(const struct session *s)
+{
+	return s->end_reason;
+}
+
+int session_child_status(const struct session *s)
+{
+	return s->child_status;
+}
+
+int session_target_pid(const struct session *s)
+{
+	return target_mode(s) ? s->o.pid : 0;
+}
+
+const struct topology *session_topology(const struct session *s)
+{
+	return &s->topo;
+}
+
+const char *session_meter_name(const struct session *s)
+{
+	return meter_name(s->meter);
+}
+
+const char *session_meter_why(const struct session *s)
+{
+	return s->meter_why;
+}
+
+const char *session_tracer_flavour(const struct session *s)
+{
+	return tracer_flavour(s->tracer);
+}
+
+void session_close(struct session *s)
+{
+	if (!s)
+		return;
+	if (s->child > 0) {
+		kill(s->child, SIGTERM);
+		waitpid(s->child, &s->child_status, 0);
+	}
+	if (s->child_go >= 0)
+		close(s->child_go);
+	if (s->child_exec_err >= 0)
+		close(s->child_exec_err);
+	tracer_close(s->tracer);
+	meter_close(s->meter);
+	procs_reset(s);
+	free(s->procs);
+	free(s->node_used);
+	free(s->node_total);
+	free(s->scratch);
+	free(s->res.threads);
+	free(s);
+}

@@ -65,7 +65,7 @@ TEST_COMMON := $(wildcard tests/common/*.c)
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all test unit integration clean install run check-format format
+.PHONY: all test unit integration clean install run check-format format bench
 
 all: $(BIN) $(UNIT_BINS) $(IT_BINS) $(TOOL_BINS)
 
@@ -134,5 +134,8 @@ install: $(BIN) $(LIB)
 
 clean:
 	rm -rf $(BUILD)
+
+# Feature fragments (bench, exporter, library, fuzzing...) each own a mk/*.mk.
+-include $(wildcard mk/*.mk)
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/user/*.d $(BUILD)/tests/*.d $(BUILD)/tools/*.d)

@@ -16,7 +16,7 @@ echo
 echo "== baseline power (3 s, keep the machine idle)"
 "$bin" --basepower --base-period 3 --basefile "$out/baseline_power.json"
 echo
-echo "== trace: stress-ng --cpu 1 --timeout 4 (plus a sleeper that gets ~nothing)"
+echo "== trace: stress-ng --cpu 1 --timeout 4"
 "$bin" --basefile "$out/baseline_power.json" --output "$out" --name stress \
 	-- stress-ng --cpu 1 --timeout 4 --quiet
 echo

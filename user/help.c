@@ -47,7 +47,8 @@ void options_print_help(FILE *f)
 		"  --interval SEC      measurement interval, %g..%g (default: %g)\n"
 		"  --duration SEC      stop after SEC seconds; 0 = until stopped (default: 0)\n"
 		"  --mem-samples K     memory samples per interval, 1..%d (default: %d)\n"
-		"  --user NAME         run CMD as user NAME (-- CMD only)\n"
+		"  --user NAME         once loaded, run as user NAME keeping only CAP_BPF\n"
+		"                      and CAP_PERFMON; -- CMD runs as NAME too\n"
 		"\n",
 		OPT_DEFAULT_OUTPUT, OPT_INTERVAL_MIN, OPT_INTERVAL_MAX, OPT_DEFAULT_INTERVAL,
 		OPT_MEM_SAMPLES_MAX, OPT_DEFAULT_MEM_SAMPLES);

@@ -10,6 +10,7 @@
 #include "basepower.h"
 #include "check.h"
 #include "options.h"
+#include "privdrop.h"
 #include "session.h"
 #include "sink_csv.h"
 
@@ -61,6 +62,21 @@ static int exit_status(int wstatus)
 	return 1;
 }
 
+/* --user: everything privileged is open by now (BPF objects, meter, output files). */
+static int drop_to_user(const struct options *o, char *err, size_t errlen)
+{
+	uid_t uid;
+	gid_t gid;
+
+	if (!o->user)
+		return 0;
+	if (user_lookup(o->user, &uid, &gid)) {
+		snprintf(err, errlen, "no user '%s'", o->user);
+		return -ENOENT;
+	}
+	return drop_privileges(uid, gid, 1, err, errlen);
+}
+
 static int run_trace(const struct options *o)
 {
 	struct sink_csv csv;
@@ -85,6 +101,13 @@ static int run_trace(const struct options *o)
 		return 1;
 	}
 	session_add_sink(s, sink_csv_write, &csv);
+	ret = drop_to_user(o, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "energat-bpf: %s\n", err);
+		sink_csv_close(&csv);
+		session_close(s);
+		return 1;
+	}
 	if (o->verbose)
 		fprintf(stderr, "energat-bpf: tracing PID %d (%s, meter=%s), interval %.3g s\n",
 			session_target_pid(s), session_tracer_flavour(s), session_meter_name(s),

@@ -15,10 +15,12 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "energy.h"
 #include "meter.h"
 #include "topology.h"
@@ -33,6 +35,13 @@ struct pc_zone {
 	int socket;
 	unsigned long long range, prev;
 	int resync; /* last read failed: the next one restarts from its value */
+	/*
+	 * energy_uj opened at start (as root), for when reopening is refused
+	 * after the tracer dropped its privileges (--user). Reads reopen by
+	 * path first, since a tree replaced file by file (the simulator)
+	 * leaves an old descriptor on a stale file.
+	 */
+	int fd;
 };
 
 struct pc {
@@ -49,6 +58,26 @@ static int zone_file(const struct pc *pc, const struct pc_zone *z, const char *f
 	if (snprintf(path, sizeof(path), "%s/%s/%s", pc->dir, z->id, file) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
 	return meter_read_file(path, buf, size);
+}
+
+/* energy_uj by path, else through the descriptor kept from open time. */
+static int zone_energy(const struct pc *pc, const struct pc_zone *z, unsigned long long *v)
+{
+	char buf[64];
+	ssize_t n;
+	int err;
+
+	err = zone_file(pc, z, "energy_uj", buf, sizeof(buf));
+	if ((err == -EACCES || err == -EPERM) && z->fd >= 0) {
+		n = pread(z->fd, buf, sizeof(buf) - 1, 0);
+		if (n < 0)
+			return -errno;
+		buf[n] = '\0';
+		err = 0;
+	}
+	if (err < 0)
+		return err;
+	return energy_parse_u64(buf, v);
 }
 
 static int zone_u64(const struct pc *pc, const struct pc_zone *z, const char *file,
@@ -167,6 +196,7 @@ static int scan(struct meter *m, struct pc *pc)
 			break;
 		}
 		pc->z = nz;
+		z.fd = -1;
 		pc->z[pc->n++] = z;
 	}
 	closedir(d);
@@ -323,14 +353,20 @@ static int cmp_zone(const void *a, const void *b)
 
 static void pc_free(struct pc *pc)
 {
+	int i;
+
 	if (!pc)
 		return;
+	for (i = 0; i < pc->n; i++)
+		if (pc->z[i].fd >= 0)
+			close(pc->z[i].fd);
 	free(pc->z);
 	free(pc);
 }
 
 static int pc_open(struct meter *m, char *why, size_t whylen)
 {
+	char path[PATH_MAX + 96];
 	struct pc *pc;
 	int i, used = 0, npkg = 0, ndram = 0, err;
 
@@ -386,11 +422,13 @@ static int pc_open(struct meter *m, char *why, size_t whylen)
 			err = -EINVAL;
 			goto cleanup;
 		}
-		err = zone_u64(pc, z, "energy_uj", &z->prev);
+		err = zone_energy(pc, z, &z->prev);
 		if (err) {
 			read_error(pc, z, "energy_uj", err, why, whylen);
 			goto cleanup;
 		}
+		snprintf(path, sizeof(path), "%s/%s/energy_uj", pc->dir, z->id);
+		z->fd = open(path, O_RDONLY | O_CLOEXEC);
 		m->present[z->zone][z->socket] = 1;
 	}
 	for (i = 0; i < m->nr_sockets; i++)
@@ -417,7 +455,7 @@ static int pc_read(struct meter *m, const struct meter_input *in, struct meter_e
 		unsigned long long now, d;
 		int an;
 
-		if (zone_u64(pc, z, "energy_uj", &now)) {
+		if (zone_energy(pc, z, &now)) {
 			e->anomalies |= 1u << z->zone;
 			z->resync = 1;
 			continue;

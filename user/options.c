@@ -685,8 +685,8 @@ static int finish(struct pctx *pc)
 			"nothing to do: give --pid PID, -- CMD, top, --check or --basepower (see --help)");
 	if (o->name && o->mode != MODE_PID && o->mode != MODE_CMD)
 		return fail(pc, "--name only applies to --pid or -- CMD");
-	if (o->user && o->mode != MODE_CMD)
-		return fail(pc, "--user only applies to -- CMD");
+	if (o->user && (o->mode == MODE_CHECK || o->mode == MODE_BASEPOWER))
+		return fail(pc, "--user does not apply to --check or --basepower");
 	return check_model(pc, o);
 }
 

@@ -13,6 +13,7 @@
 #include "baseline.h"
 #include "meter.h"
 #include "model.h"
+#include "privdrop.h"
 #include "procfs_read.h"
 #include "session.h"
 #include "topology.h"
@@ -174,7 +175,14 @@ static int open_meter(struct session *s, char *err, size_t errlen)
 /* Fork the command, held on a pipe until the tracer runs, so none of it goes unseen. */
 static int spawn_child(struct session *s, char *err, size_t errlen)
 {
+	uid_t uid = 0;
+	gid_t gid = 0;
 	int go[2], ex[2];
+
+	if (s->o.user && user_lookup(s->o.user, &uid, &gid)) {
+		set_err(err, errlen, "no user '%s'", s->o.user);
+		return -ENOENT;
+	}
 
 	if (pipe2(go, O_CLOEXEC))
 		goto fail;
@@ -197,6 +205,8 @@ static int spawn_child(struct session *s, char *err, size_t errlen)
 
 		if (read(go[0], &c, 1) != 1)
 			_exit(127);
+		if (s->o.user && drop_privileges(uid, gid, 0, (char[128]){ 0 }, 128))
+			_exit(126);
 		execvp(s->o.cmd[0], s->o.cmd);
 		e = errno;
 		if (write(ex[1], &e, sizeof(e)) < 0)

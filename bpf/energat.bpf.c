@@ -122,8 +122,15 @@ static __always_inline struct energat_thread *thread_entry(struct task_struct *t
  *
  * fresh_comm re-reads the name (threads rename themselves with
  * PR_SET_NAME, which no tracepoint reports); only the rare paths ask.
+ *
+ * task_ctx: called from the exit tracepoint, which runs preemptible. The
+ * task's own switch-out may then run in the middle of this, so the run
+ * segment is claimed with a compare-and-swap, and per-CPU time is left to
+ * the next switch (which books it anyway). Switches and checkpoints run
+ * with interrupts off and need neither.
  */
-static __always_inline struct energat_thread *charge(struct task_struct *task, bool fresh_comm)
+static __always_inline struct energat_thread *charge(struct task_struct *task, bool fresh_comm,
+						     bool task_ctx)
 {
 	__u32 zero = 0, cpu = bpf_get_smp_processor_id();
 	__u32 tid = BPF_CORE_READ(task, pid), tgid = BPF_CORE_READ(task, tgid);
@@ -138,15 +145,22 @@ static __always_inline struct energat_thread *charge(struct task_struct *task, b
 		sum = BPF_CORE_READ(task, se.sum_exec_runtime);
 		t = thread_entry(task, tid, tgid, sum);
 		if (t) {
-			if (sum > t->run_sum) {
-				t->ns[socket_of(cpu)] += sum - t->run_sum;
+			__u64 old = t->run_sum;
+
+			if (sum > old && !task_ctx) {
+				t->ns[socket_of(cpu)] += sum - old;
 				t->run_sum = sum;
+			} else if (sum > old &&
+				   __sync_val_compare_and_swap(&t->run_sum, old, sum) == old) {
+				__sync_fetch_and_add(&t->ns[socket_of(cpu)], sum - old);
 			}
 			if (fresh_comm)
 				BPF_CORE_READ_STR_INTO(&t->comm, task, comm);
 		}
 	}
 
+	if (task_ctx)
+		return t;
 	/* Taken after the lookups: the handler's cost is not the next task's. */
 	now = bpf_ktime_get_ns();
 	if (c->last_ts) {
@@ -161,7 +175,7 @@ static __always_inline struct energat_thread *charge(struct task_struct *task, b
 
 static __always_inline int on_switch(struct task_struct *prev)
 {
-	charge(prev, false);
+	charge(prev, false, false);
 	return 0;
 }
 
@@ -186,7 +200,7 @@ int BPF_PROG(sched_switch_raw, bool preempt, struct task_struct *prev, struct ta
 SEC("raw_tp")
 int checkpoint(void *ctx)
 {
-	charge((struct task_struct *)bpf_get_current_task(), true);
+	charge((struct task_struct *)bpf_get_current_task(), true, false);
 	return 0;
 }
 
@@ -197,7 +211,7 @@ static __always_inline void send_exit(struct task_struct *task)
 	struct energat_stats *st;
 
 	/* Book the last run up to now, so no time is lost to the exit. */
-	t = charge(task, true);
+	t = charge(task, true, true);
 	if (!t)
 		return;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);

@@ -408,3 +408,21 @@ int proc_schedstat_read(const char *procfs_root, int pid, int tid, unsigned long
 		return gone(n);
 	return parse_schedstat(buf, n, run_ns, NULL, NULL);
 }
+
+int proc_rss_bytes(const char *procfs_root, int pid, unsigned long long *bytes)
+{
+	unsigned long long size, resident;
+	char path[64], buf[256];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/%d/statm", pid);
+	n = read_file_at(procfs_root, path, buf, sizeof(buf));
+	if (n == -ENOENT)
+		return -ESRCH;
+	if (n < 0)
+		return (int)n;
+	if (sscanf(buf, "%llu %llu", &size, &resident) != 2)
+		return -EINVAL;
+	*bytes = resident * (unsigned long long)sysconf(_SC_PAGESIZE);
+	return 0;
+}

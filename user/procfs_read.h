@@ -61,4 +61,7 @@ int proc_tasks(const char *procfs_root, int pid, int *out, int max);
  */
 int proc_schedstat_read(const char *procfs_root, int pid, int tid, unsigned long long *run_ns);
 
+/* Resident bytes of process @pid from PROCFS/PID/statm (cheap; no per-node split). */
+int proc_rss_bytes(const char *procfs_root, int pid, unsigned long long *bytes);
+
 #endif /* ENERGAT_PROCFS_READ_H */

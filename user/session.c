@@ -510,6 +510,37 @@ static void compute_host(struct session *s, const struct tracer_sample *ts, stru
 	}
 }
 
+/*
+ * System-wide views cannot afford every process's numa_maps each interval:
+ * a process that ran gets its resident size (statm), put on the sockets in
+ * the proportion of its CPU time there. Rows are sorted by pid.
+ */
+static void sample_rss(struct session *s)
+{
+	const struct interval_result *r = &s->res;
+	size_t i = 0, n;
+	int sock, k;
+
+	while (i < r->nr_threads) {
+		double cpu[ENERGAT_MAX_SOCKETS] = { 0 }, total = 0;
+		unsigned long long rss;
+		struct proc_mem *p;
+
+		for (n = i; n < r->nr_threads && r->threads[n].pid == r->threads[i].pid; n++)
+			for (sock = 0; sock < r->nr_sockets; sock++) {
+				cpu[sock] += r->threads[n].cpu_ns[sock];
+				total += r->threads[n].cpu_ns[sock];
+			}
+		if ((pid_t)r->threads[i].pid != s->self && total > 0 &&
+		    !proc_rss_bytes(s->o.procfs_root, r->threads[i].pid, &rss) &&
+		    (p = proc_mem_get(s, r->threads[i].pid)))
+			for (sock = 0; sock < r->nr_sockets; sock++)
+				for (k = 0; k < s->nr_samples; k++)
+					p->bytes[sock * s->nr_samples + k] = rss * cpu[sock] / total;
+		i = n;
+	}
+}
+
 /* DRAM of each process split among its threads by CPU time (model.md §4.6). */
 static void thread_dram(struct session *s, const struct model_host *h)
 {
@@ -518,7 +549,6 @@ static void thread_dram(struct session *s, const struct model_host *h)
 	size_t i = 0, j, n;
 	int sock, pi;
 
-	qsort(r->threads, r->nr_threads, sizeof(*r->threads), cmp_pid);
 	for (pi = 0; pi < s->nr_procs; pi++) {
 		struct proc_mem *p = &s->procs[pi];
 		double frac[ENERGAT_MAX_SOCKETS];
@@ -594,6 +624,9 @@ static int compute(struct session *s, const struct tracer_sample *ts)
 	}
 	memcpy(r->target_cpu_ns, target.cpu_ns, sizeof(r->target_cpu_ns));
 	memcpy(r->tracer_cpu_ns, tracer.cpu_ns, sizeof(r->tracer_cpu_ns));
+	qsort(r->threads, r->nr_threads, sizeof(*r->threads), cmp_pid);
+	if (!target_mode(s))
+		sample_rss(s);
 	mem_frac(s, NULL, 0, target.mem_frac);
 	mem_frac(s, NULL, 1, tracer.mem_frac);
 	memset(&r->target, 0, sizeof(r->target));

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The user-side thread table: cumulative carriers in, exact deltas out. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+#include "thread_table.h"
+
+static struct energat_thread carrier(__u32 tid, __u64 start, __u64 ns0, __u64 ns1)
+{
+	struct energat_thread t = { .tid = tid, .pid = 100, .start_ns = start };
+
+	t.ns[0] = ns0;
+	t.ns[1] = ns1;
+	strcpy(t.comm, "worker");
+	return t;
+}
+
+static const struct thread_delta *find(const struct thread_deltas *d, __u32 tid, __u64 start)
+{
+	size_t i;
+
+	for (i = 0; i < d->len; i++)
+		if (d->v[i].tid == tid && d->v[i].start_ns == start)
+			return &d->v[i];
+	return NULL;
+}
+
+/* The same cumulative value from a map read and an exit record counts once. */
+static void test_duplicate_carriers_count_once(void **state)
+{
+	struct thread_table tt;
+	struct thread_deltas out = { 0 };
+	struct energat_thread a = carrier(7, 1, 500, 20);
+
+	(void)state;
+	assert_int_equal(tt_init(&tt, 4), 0);
+	assert_int_equal(tt_apply(&tt, &a, 0, &out), 0);
+	assert_int_equal(tt_apply(&tt, &a, 1, &out), 0);
+	assert_int_equal(tt_flush(&tt, &out), 0);
+	assert_int_equal(out.len, 1);
+	assert_int_equal(out.v[0].ns[0], 500);
+	assert_int_equal(out.v[0].ns[1], 20);
+	assert_true(out.v[0].exited);
+	deltas_free(&out);
+	tt_free(&tt);
+}
+
+/* Intervals see only their growth; an older carrier arriving late is ignored. */
+static void test_deltas_per_interval_and_out_of_order(void **state)
+{
+	struct thread_table tt;
+	struct thread_deltas out = { 0 };
+	struct energat_thread a1 = carrier(7, 1, 100, 0), a2 = carrier(7, 1, 350, 0);
+
+	(void)state;
+	assert_int_equal(tt_init(&tt, 4), 0);
+	tt_apply(&tt, &a1, 0, &out);
+	tt_flush(&tt, &out);
+	assert_int_equal(out.v[0].ns[0], 100);
+	out.len = 0;
+	tt_apply(&tt, &a2, 0, &out);
+	tt_apply(&tt, &a1, 0, &out); /* stale */
+	tt_flush(&tt, &out);
+	assert_int_equal(out.len, 1);
+	assert_int_equal(out.v[0].ns[0], 250);
+	out.len = 0;
+	tt_flush(&tt, &out); /* nothing new: no row */
+	assert_int_equal(out.len, 0);
+	deltas_free(&out);
+	tt_free(&tt);
+}
+
+/* A reused tid is a new thread: the old one's pending time is reported first. */
+static void test_tid_reuse(void **state)
+{
+	struct thread_table tt;
+	struct thread_deltas out = { 0 };
+	struct energat_thread old = carrier(9, 1, 300, 0), young = carrier(9, 2, 40, 0);
+	const struct thread_delta *d;
+
+	(void)state;
+	assert_int_equal(tt_init(&tt, 4), 0);
+	tt_apply(&tt, &old, 1, &out);
+	tt_apply(&tt, &young, 0, &out);
+	tt_flush(&tt, &out);
+	assert_int_equal(out.len, 2);
+	d = find(&out, 9, 1);
+	assert_non_null(d);
+	assert_int_equal(d->ns[0], 300);
+	assert_true(d->exited);
+	d = find(&out, 9, 2);
+	assert_non_null(d);
+	assert_int_equal(d->ns[0], 40); /* not 40 - 300 */
+	assert_false(d->exited);
+	deltas_free(&out);
+	tt_free(&tt);
+}
+
+/* An exit is reported once; the entry goes only when its map entry is gone too. */
+static void test_exit_lifecycle(void **state)
+{
+	struct thread_table tt;
+	struct thread_deltas out = { 0 };
+	struct energat_thread a = carrier(5, 1, 10, 0);
+
+	(void)state;
+	assert_int_equal(tt_init(&tt, 4), 0);
+	tt_apply(&tt, &a, 1, &out);
+	tt_flush(&tt, &out);
+	assert_int_equal(out.len, 1);
+	out.len = 0;
+	tt_flush(&tt, &out);
+	assert_int_equal(out.len, 0); /* not reported twice */
+	assert_non_null(tt_find(&tt, 5)); /* the map entry may still carry it */
+	/* The flagged map entry, read again, must not count again. */
+	tt_apply(&tt, &a, 1, &out);
+	tt_find(&tt, 5)->flags |= TT_MAP_GONE;
+	tt_flush(&tt, &out);
+	assert_int_equal(out.len, 0);
+	assert_null(tt_find(&tt, 5));
+	deltas_free(&out);
+	tt_free(&tt);
+}
+
+/* Thousands of threads: growth and backward-shift deletion keep every entry findable. */
+static void test_many_threads(void **state)
+{
+	struct thread_table tt;
+	struct thread_deltas out = { 0 };
+	__u64 total = 0;
+	__u32 tid;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(tt_init(&tt, 1), 0);
+	for (tid = 1; tid <= 20000; tid++) {
+		struct energat_thread a = carrier(tid * 7919 % 65536 + 1, tid, tid, 0);
+
+		assert_int_equal(tt_apply(&tt, &a, tid % 3 == 0, &out), 0);
+	}
+	/* Every third exited: drop them as if their map entries were deleted. */
+	for (i = 0; i < tt.cap; i++)
+		if (tt.slots[i].used && (tt.slots[i].flags & TT_EXITED))
+			tt.slots[i].flags |= TT_MAP_GONE;
+	assert_int_equal(tt_flush(&tt, &out), 0);
+	for (i = 0; i < out.len; i++)
+		total += out.v[i].ns[0];
+	assert_int_equal(out.len, 20000);
+	assert_int_equal(total, 20000ull * 20001 / 2);
+	assert_int_equal(tt.len, 20000 - 20000 / 3);
+	for (tid = 1; tid <= 20000; tid++)
+		if (tid % 3)
+			assert_non_null(tt_find(&tt, tid * 7919 % 65536 + 1));
+	deltas_free(&out);
+	tt_free(&tt);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_duplicate_carriers_count_once),
+		cmocka_unit_test(test_deltas_per_interval_and_out_of_order),
+		cmocka_unit_test(test_tid_reuse),
+		cmocka_unit_test(test_exit_lifecycle),
+		cmocka_unit_test(test_many_threads),
+	};
+
+	return cmocka_run_group_tests_name("thread_table", tests, NULL, NULL);
+}

@@ -5,7 +5,7 @@ set -eu
 
 PKGS="clang llvm make pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
 libnuma-dev libcmocka-dev libjson-c-dev libncurses-dev libmicrohttpd-dev
-stress-ng linux-perf tmux clang-format"
+stress-ng linux-perf tmux clang-format prometheus python3 libclang-rt-14-dev valgrind"
 
 missing=""
 for p in $PKGS; do

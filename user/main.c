@@ -11,8 +11,10 @@
 #include "check.h"
 #include "options.h"
 #include "privdrop.h"
+#include "prom.h"
 #include "session.h"
 #include "sink_csv.h"
+#include "top.h"
 
 #define ENERGAT_VERSION "0.1.0"
 
@@ -79,6 +81,7 @@ static int drop_to_user(const struct options *o, char *err, size_t errlen)
 
 static int run_trace(const struct options *o)
 {
+	struct prom_sink *prom = NULL;
 	struct sink_csv csv;
 	struct session *s = NULL;
 	char err[512], name[64];
@@ -101,10 +104,21 @@ static int run_trace(const struct options *o)
 		return 1;
 	}
 	session_add_sink(s, sink_csv_write, &csv);
+	if (o->prom_port) {
+		ret = prom_sink_open(o, &prom, err, sizeof(err));
+		if (ret) {
+			fprintf(stderr, "energat-bpf: %s\n", err);
+			sink_csv_close(&csv);
+			session_close(s);
+			return 1;
+		}
+		session_add_sink(s, prom_sink_write, prom);
+	}
 	ret = drop_to_user(o, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "energat-bpf: %s\n", err);
 		sink_csv_close(&csv);
+		prom_sink_close(prom);
 		session_close(s);
 		return 1;
 	}
@@ -129,6 +143,7 @@ static int run_trace(const struct options *o)
 	}
 	sink_csv_summary(&csv, stderr);
 	session_close(s);
+	prom_sink_close(prom);
 	return status;
 }
 
@@ -170,8 +185,14 @@ int main(int argc, char **argv)
 	case MODE_CMD:
 		ret = run_trace(&o);
 		break;
+	case MODE_TOP:
+		ret = run_top(&o, &stop);
+		break;
+	case MODE_EXPORTER:
+		ret = run_exporter(&o, &stop);
+		break;
 	default:
-		fprintf(stderr, "energat-bpf: this mode is not available yet\n");
+		fprintf(stderr, "energat-bpf: nothing to do (see --help)\n");
 		ret = 2;
 	}
 	options_free(&o);

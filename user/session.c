@@ -359,16 +359,13 @@ static void procs_reset(struct session *s)
 	s->nr_procs = 0;
 }
 
-/* One memory sample: MemUsed per socket, and the resident bytes of each process followed. */
-static void sample_memory(struct session *s)
+/* MemUsed and MemTotal per socket, summed over its nodes, into sample k. */
+static void sample_nodes(struct session *s, int k)
 {
 	const struct topology *t = &s->topo;
-	int k = s->next_sample, n, i, sock;
 	struct node_meminfo m;
+	int i, sock;
 
-	if (k >= s->nr_samples)
-		return;
-	s->next_sample++;
 	for (sock = 0; sock < ENERGAT_MAX_SOCKETS; sock++) {
 		s->node_used[sock * s->nr_samples + k] = 0;
 		s->node_total[sock] = 0;
@@ -381,33 +378,48 @@ static void sample_memory(struct session *s)
 		s->node_used[sock * s->nr_samples + k] += m.used;
 		s->node_total[sock] += m.total;
 	}
-	/*
-	 * Reading every process's numa_maps each interval is the prototype's
-	 * cost; system-wide, only the tracer's own memory is followed.
-	 */
-	if (target_mode(s))
-		n = tracer_target_pids(s->tracer, s->target_pids, MAX_TARGET_PIDS);
-	else
-		s->target_pids[0] = s->self, n = 1;
-	for (i = 0; i < n; i++) {
-		struct numa_usage u = { 0 };
-		struct proc_mem *p;
-		struct proc_stat st;
-		int node;
+}
 
-		if (proc_numa_usage(s->o.procfs_root, s->target_pids[i], &u))
-			continue;
-		p = proc_mem_get(s, s->target_pids[i]);
-		if (!p)
-			continue;
-		if (!proc_stat_read(s->o.procfs_root, p->pid, 0, &st))
-			p->nr_threads = st.num_threads;
-		for (node = 0; node < t->nr_nodes; node++) {
-			sock = t->node_socket[node] < 0 ? 0 : t->node_socket[node];
-			if (t->node_id[node] >= 0 && t->node_id[node] < ENERGAT_MAX_NODES)
-				p->bytes[sock * s->nr_samples + k] += u.bytes[t->node_id[node]];
-		}
+/* Resident bytes per socket of one process, from its numa_maps, into sample k. */
+static void sample_proc(struct session *s, int pid, int k)
+{
+	const struct topology *t = &s->topo;
+	struct numa_usage u = { 0 };
+	struct proc_stat st;
+	struct proc_mem *p;
+	int node, sock;
+
+	if (proc_numa_usage(s->o.procfs_root, pid, &u) || !(p = proc_mem_get(s, pid)))
+		return;
+	if (!proc_stat_read(s->o.procfs_root, pid, 0, &st))
+		p->nr_threads = st.num_threads;
+	for (node = 0; node < t->nr_nodes; node++) {
+		sock = t->node_socket[node] < 0 ? 0 : t->node_socket[node];
+		if (t->node_id[node] >= 0 && t->node_id[node] < ENERGAT_MAX_NODES)
+			p->bytes[sock * s->nr_samples + k] += u.bytes[t->node_id[node]];
 	}
+}
+
+/*
+ * One memory sample: the sockets' MemUsed and the target's processes (the
+ * tracer among them). Reading every process's numa_maps each interval is
+ * the prototype's cost: system-wide, only the tracer's own is read here.
+ */
+static void sample_memory(struct session *s)
+{
+	int k = s->next_sample, n, i;
+
+	if (k >= s->nr_samples)
+		return;
+	s->next_sample++;
+	sample_nodes(s, k);
+	if (!target_mode(s)) {
+		sample_proc(s, s->self, k);
+		return;
+	}
+	n = tracer_target_pids(s->tracer, s->target_pids, MAX_TARGET_PIDS);
+	for (i = 0; i < n; i++)
+		sample_proc(s, s->target_pids[i], k);
 }
 
 /* f_mem[s] of the processes matching want(pid): the target's or the tracer's. */

@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Per-event cost of energat's BPF programs against reference programs (an
+ * empty tp_btf/sched_switch program, bench/empty.bpf.c) attached side by
+ * side, under one workload. Every figure is the kernel's own run-time
+ * statistics, the run_time_ns and run_cnt that `bpftool prog show` prints,
+ * switched on for the life of this process with BPF_ENABLE_STATS (what
+ * kernel.bpf_stats_enabled=1 does, but undone even if this process dies).
+ *
+ * Usage: evcost --mode sys|target|other|none [--extra OBJ] [--extra-first]
+ *               -- CMD [ARGS...]
+ *   sys     system-wide tracing: every switch is a traced thread's
+ *   target  --pid mode with CMD as the target: its switches are targets'
+ *   other   --pid mode with an idle process as the target: CMD's are not
+ *   none    no tracer, only OBJ
+ * Every program of the BPF object OBJ is attached too; after the tracer, or
+ * before it with --extra-first (the first program on a tracepoint pays for
+ * cold caches, so runs alternate). Prints one JSON object on stdout.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "topology.h"
+#include "tracer.h"
+
+#define MAX_PROGS 16
+
+struct prog_stat {
+	char name[BPF_OBJ_NAME_LEN];
+	int fd;
+	__u64 cnt0, ns0, cnt1, ns1;
+};
+
+static double mono_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int prog_read(int fd, __u64 *cnt, __u64 *ns)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	*cnt = info.run_cnt;
+	*ns = info.run_time_ns;
+	return 0;
+}
+
+/* This process's BPF programs: its open fds that are programs. */
+static int find_progs(struct prog_stat *p, int max)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)) && n < max) {
+		char path[300], link[64];
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		ssize_t l;
+		int fd = atoi(de->d_name);
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
+		l = readlink(path, link, sizeof(link) - 1);
+		if (l <= 0)
+			continue;
+		link[l] = 0;
+		if (strcmp(link, "anon_inode:bpf-prog") || bpf_obj_get_info_by_fd(fd, &info, &len))
+			continue;
+		snprintf(p[n].name, sizeof(p[n].name), "%s", info.name);
+		p[n].fd = fd;
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* A child that execs argv once a byte arrives on the returned fd. */
+static pid_t spawn_held(char **argv, int *go)
+{
+	int fds[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(fds))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		int null = open("/dev/null", O_WRONLY);
+
+		/* Our stdout carries the JSON result; the workload's report is not wanted. */
+		if (null >= 0)
+			dup2(null, STDOUT_FILENO);
+		close(fds[1]);
+		if (read(fds[0], &c, 1) != 1)
+			_exit(127);
+		close(fds[0]);
+		execvp(argv[0], argv);
+		fprintf(stderr, "evcost: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(fds[0]);
+	*go = fds[1];
+	return pid;
+}
+
+static pid_t spawn_idle(void)
+{
+	pid_t pid = fork();
+
+	if (!pid) {
+		for (;;)
+			pause();
+	}
+	return pid;
+}
+
+static int attach_extra(const char *path, struct bpf_object **out)
+{
+	struct bpf_object *obj = bpf_object__open_file(path, NULL);
+	struct bpf_program *p;
+
+	if (!obj || bpf_object__load(obj))
+		goto fail;
+	for (p = bpf_object__next_program(obj, NULL); p; p = bpf_object__next_program(obj, p)) {
+		/* Links stay alive until the object is closed at exit. */
+		if (!bpf_program__attach(p))
+			goto fail;
+	}
+	*out = obj;
+	return 0;
+fail:
+	fprintf(stderr, "evcost: cannot load %s: %s\n", path, strerror(errno));
+	bpf_object__close(obj);
+	return -1;
+}
+
+static int open_tracer(const struct topology *topo, int target, struct tracer **t)
+{
+	struct tracer_opts o = { .topo = topo, .target_pid = target };
+	char err[256];
+
+	if (tracer_open(&o, t, err, sizeof(err))) {
+		fprintf(stderr, "evcost: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: evcost --mode sys|target|other|none [--extra OBJ] [--extra-first] "
+			"-- CMD [ARGS...]\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	struct prog_stat progs[MAX_PROGS];
+	struct bpf_object *extra = NULL;
+	const char *extra_path = NULL;
+	struct tracer *tracer = NULL;
+	static struct topology topo;
+	const char *mode = NULL;
+	int extra_first = 0, stats_fd, go, nprogs, i, status, ret = 1, target = 0;
+	pid_t child, idle = 0;
+	double t0, t1;
+	char c = 1;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--mode") && i + 1 < argc)
+			mode = argv[++i];
+		else if (!strcmp(argv[i], "--extra") && i + 1 < argc)
+			extra_path = argv[++i];
+		else if (!strcmp(argv[i], "--extra-first"))
+			extra_first = 1;
+		else if (!strcmp(argv[i], "--"))
+			break;
+		else
+			usage();
+	}
+	if (!mode || i + 1 >= argc)
+		usage();
+	if (strcmp(mode, "sys") && strcmp(mode, "target") && strcmp(mode, "other") &&
+	    strcmp(mode, "none"))
+		usage();
+
+	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (stats_fd < 0) {
+		fprintf(stderr, "evcost: cannot enable BPF run-time statistics: %s\n",
+			strerror(errno));
+		return 1;
+	}
+	if (topology_read(NULL, &topo)) {
+		fprintf(stderr, "evcost: cannot read the CPU topology\n");
+		return 1;
+	}
+	child = spawn_held(argv + i + 1, &go);
+	if (child < 0) {
+		fprintf(stderr, "evcost: fork: %s\n", strerror(errno));
+		return 1;
+	}
+	if (!strcmp(mode, "target"))
+		target = child;
+	else if (!strcmp(mode, "other"))
+		target = idle = spawn_idle();
+	if (target < 0)
+		goto cleanup;
+
+	if (extra_path && extra_first && attach_extra(extra_path, &extra))
+		goto cleanup;
+	if (strcmp(mode, "none") && open_tracer(&topo, target, &tracer))
+		goto cleanup;
+	if (extra_path && !extra_first && attach_extra(extra_path, &extra))
+		goto cleanup;
+
+	nprogs = find_progs(progs, MAX_PROGS);
+	for (i = 0; i < nprogs; i++)
+		prog_read(progs[i].fd, &progs[i].cnt0, &progs[i].ns0);
+	t0 = mono_sec();
+	if (write(go, &c, 1) != 1)
+		goto cleanup;
+	close(go);
+	go = -1;
+	if (waitpid(child, &status, 0) != child)
+		goto cleanup;
+	child = 0;
+	t1 = mono_sec();
+	for (i = 0; i < nprogs; i++)
+		prog_read(progs[i].fd, &progs[i].cnt1, &progs[i].ns1);
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		fprintf(stderr, "evcost: the workload failed\n");
+		goto cleanup;
+	}
+
+	printf("{\"mode\": \"%s\", \"extra_first\": %d, \"flavour\": \"%s\", \"wall_s\": %.6f, "
+	       "\"progs\": [",
+	       mode, extra_first, tracer ? tracer_flavour(tracer) : "", t1 - t0);
+	for (i = 0; i < nprogs; i++)
+		printf("%s{\"name\": \"%s\", \"cnt\": %llu, \"ns\": %llu}", i ? ", " : "",
+		       progs[i].name, (unsigned long long)(progs[i].cnt1 - progs[i].cnt0),
+		       (unsigned long long)(progs[i].ns1 - progs[i].ns0));
+	printf("]}\n");
+	ret = 0;
+cleanup:
+	if (child > 0) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+	}
+	if (idle > 0) {
+		kill(idle, SIGKILL);
+		waitpid(idle, NULL, 0);
+	}
+	tracer_close(tracer);
+	bpf_object__close(extra);
+	close(stats_fd);
+	return ret;
+}

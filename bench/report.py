@@ -1,0 +1,551 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""Turn bench/run.sh's results directory into BENCHMARKS.md (on stdout).
+
+Every figure is a median over repetitions with [min, max]; every ratio is
+taken inside one repetition, against a reference measured in that same
+repetition.
+"""
+import glob
+import json
+import os
+import re
+import statistics
+import sys
+
+OUT = sys.argv[1] if len(sys.argv) > 1 else "build/bench/results"
+
+TARGET_EVENT_RATIO = 1.5
+TARGET_SLOWDOWN_PP = 1.0
+TARGET_CPU_PCT = 0.5
+TARGET_RSS_MIB = 32
+TARGET_CHURN_ERR_PCT = 1.0
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def rep_files(pattern):
+    def key(p):
+        m = re.search(r"_(\d+)\.\w+$", p)
+        return int(m.group(1)) if m else 0
+
+    return sorted(glob.glob(os.path.join(OUT, pattern)), key=key)
+
+
+def stats(values):
+    v = [x for x in values if x is not None]
+    if not v:
+        return None
+    return statistics.median(v), min(v), max(v), len(v)
+
+
+def fmt(s, digits=1, unit=""):
+    if s is None:
+        return "n/a"
+    med, lo, hi, _ = s
+    f = "{:.%df}" % digits
+    return f"{f.format(med)}{unit} [{f.format(lo)}, {f.format(hi)}]"
+
+
+def verdict(ok):
+    return "met" if ok else "**missed**"
+
+
+def machine():
+    info = {}
+    with open(os.path.join(OUT, "machine.txt")) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            info[k.strip()] = v.strip()
+    return info
+
+
+def commands():
+    cmds = []
+    with open(os.path.join(OUT, "commands.txt")) as f:
+        for line in f:
+            key, _, cmd = line.rstrip("\n").partition("\t")
+            cmds.append((key, cmd))
+    return cmds
+
+
+# 1. Per-event cost ---------------------------------------------------------
+
+
+def prog(d, prefix):
+    for p in d["progs"]:
+        if p["name"].startswith(prefix) and p["cnt"]:
+            return p["ns"] / p["cnt"], p["cnt"]
+    return None, 0
+
+
+def events(kind):
+    rows = []
+    for path in rep_files(f"ev_{kind}_*.json"):
+        d = load(path)
+        ours, cnt = prog(d, "sched_switch")
+        empty, _ = prog(d, "empty_switch")
+        exit_ns, _ = prog(d, "sched_exit")
+        fork_ns, _ = prog(d, "sched_fork")
+        rows.append(
+            {
+                "ours": ours,
+                "empty": empty,
+                "ratio": ours / empty if ours and empty else None,
+                "excess": ours - empty if ours and empty else None,
+                "cnt": cnt,
+                "first": "empty" if d["extra_first"] else "tracer",
+                "exit": exit_ns,
+                "fork": fork_ns,
+                "flavour": d.get("flavour", ""),
+            }
+        )
+    return rows
+
+
+def ablation():
+    per = {}
+    for path in rep_files("ablate_msg_*.json"):
+        d = load(path)
+        base, _ = prog(d, "empty")
+        for p in d["progs"]:
+            if p["name"] in ("a_warm", "empty") or not p["cnt"]:
+                continue
+            per.setdefault(p["name"], []).append(p["ns"] / p["cnt"] - base)
+        per.setdefault("(empty itself)", []).append(base)
+    return per
+
+
+# 2. Slowdown ---------------------------------------------------------------
+
+
+def read_runs(path):
+    """Fastest of the runs in one file: (perf's wall s, user + system s)."""
+    wall, cpu = [], []
+    try:
+        with open(path) as f:
+            for line in f:
+                v = line.split()
+                if len(v) == 4:
+                    wall.append(float(v[0]))
+                    cpu.append(float(v[2]) + float(v[3]))
+    except (OSError, ValueError):
+        pass
+    return (min(wall), min(cpu)) if wall else (None, None)
+
+
+def slowdown(name):
+    reps = {}
+    for path in glob.glob(os.path.join(OUT, f"wl_{name}_*_*.txt")):
+        m = re.search(r"wl_%s_(\w+?)_(\d+)\.txt$" % name, path)
+        reps.setdefault(int(m.group(2)), {})[m.group(1)] = read_runs(path)
+    rows = []
+    for r in sorted(reps):
+        t = reps[r]
+        if not all(t.get(c, (None,))[0] for c in ("none", "empty", "energat")):
+            continue
+        row = {"none": t["none"][0], "none_cpu": t["none"][1]}
+        for i, kind in ((0, ""), (1, "_cpu")):
+            se = t["empty"][i] / t["none"][i]
+            so = t["energat"][i] / t["none"][i]
+            row["empty_pct" + kind] = (se - 1) * 100
+            row["ours_pct" + kind] = (so - 1) * 100
+            row["excess_pp" + kind] = (so - se) * 100
+        rows.append(row)
+    return rows
+
+
+# 3 and 5. Scale and the prototype ------------------------------------------
+
+
+def scale(n):
+    path = os.path.join(OUT, f"scale_{n}.json")
+    if not os.path.exists(path):
+        return None
+    d = load(path)
+    iv = d["intervals"][1:]  # the first one follows start-up
+    res = {
+        "cpu_pct": stats([i["cpu_s"] / i["wall_s"] * 100 for i in iv]),
+        "cpu_ms": stats([i["cpu_s"] * 1e3 for i in iv]),
+        "drain_us": stats([i["drain_us"] for i in iv]),
+        "drain_cpu_us": stats([i["drain_cpu_us"] for i in iv]),
+        "other_cpu_ms": stats([(i["cpu_s"] * 1e6 - i["drain_cpu_us"]) / 1e3 for i in iv]),
+        "threads": stats([i["threads"] for i in iv]),
+        "drain_per_thread_ns": stats(
+            [i["drain_cpu_us"] * 1e3 / i["threads"] for i in iv if i["threads"]]
+        ),
+        "vmhwm_mib": d["vmhwm_kb"] / 1024,
+        "rb_drops": max((i["rb_drops"] for i in d["intervals"]), default=0),
+        "n": len(iv),
+    }
+    ppath = os.path.join(OUT, f"proto_{n}.json")
+    if os.path.exists(ppath):
+        p = load(ppath)["sweeps"]
+        res["proto_cpu_ms"] = stats([s["cpu_s"] * 1e3 for s in p])
+        res["proto_wall_ms"] = stats([s["wall_s"] * 1e3 for s in p])
+        res["proto_threads"] = stats([s["threads"] for s in p])
+    return res
+
+
+# 4. Churn ------------------------------------------------------------------
+
+
+def churn():
+    rows = []
+    for path in rep_files("churn_*.json"):
+        d = load(path)
+        c = d.get("child")
+        if not c:
+            continue
+        try:
+            with open(path[:-5] + ".out") as f:
+                w = json.loads(f.read().strip().splitlines()[-1])
+        except (OSError, ValueError, IndexError):
+            w = {}
+        iv = d["intervals"]
+        kernel, traced, tail = c["kernel_ns"], c["traced_ns"], c["exit_tail_ns"]
+        rows.append(
+            {
+                "rate": w.get("rate"),
+                "threads": w.get("threads"),
+                "cpu_pct": sum(i["cpu_s"] for i in iv) / sum(i["wall_s"] for i in iv) * 100,
+                "drops": max((i["rb_drops"] for i in iv), default=0),
+                "map_full": max((i["map_full"] for i in iv), default=0),
+                "kernel_s": kernel / 1e9,
+                "traced_s": traced / 1e9,
+                "err_pct": (traced - kernel) / kernel * 100,
+                "tail_us_per_thread": tail / 1e3 / w["threads"] if w.get("threads") else None,
+                "err_tail_pct": (traced - kernel - tail) / (kernel + tail) * 100
+                if tail >= 0
+                else None,
+                "vmhwm_mib": d["vmhwm_kb"] / 1024,
+            }
+        )
+    return rows
+
+
+def col(rows, key):
+    return stats([r[key] for r in rows])
+
+
+def main():
+    m = machine()
+    p = print
+    ev = {k: events(k) for k in ("sys_msg", "sys_pipe", "target_msg", "other_msg")}
+    abl = ablation()
+    wl = {k: slowdown(k) for k in ("msg", "pipe")}
+    sc = {n: scale(n) for n in (100, 1000, 10000)}
+    ch = churn()
+
+    ev_ratio = col(ev["sys_msg"], "ratio")
+    wl_excess = col(wl["msg"], "excess_pp")
+    cpu10k = sc[10000]["cpu_pct"] if sc[10000] else None
+    rss = max((s["vmhwm_mib"] for s in sc.values() if s), default=None)
+    ch_drops = max((r["drops"] for r in ch), default=None)
+    ch_err = col(ch, "err_pct")
+    ch_err_tail = col(ch, "err_tail_pct")
+
+    p("# energat-bpf benchmarks")
+    p()
+    p("Written by `make bench` (bench/run.sh, bench/report.py); do not edit by hand.")
+    p(
+        f"Measured on {m.get('date', '?')}: kernel {m.get('kernel', '?')}, "
+        f"{m.get('cpus', '?')} CPUs ({m.get('cpu', '?')}), clocksource "
+        f"{m.get('clocksource', '?')}, {m.get('perf', '')}, commit {m.get('commit', '?')}. "
+        f"The run took {m.get('elapsed_s', '?')} s."
+    )
+    p()
+    p(
+        "**The machine was shared**: other jobs were building and testing on the same "
+        f"CPUs (load average {m.get('loadavg_start', '?')} at the start, "
+        f"{m.get('loadavg_end', '?')} at the end). So every figure is a ratio against a "
+        "reference measured in the same repetition, and each is the **median "
+        "[min, max]** of the repetitions (5 or more unless said otherwise). Absolute "
+        "nanoseconds and seconds move with the load; the ratios much less."
+    )
+    p()
+
+    p("## Targets")
+    p()
+    p("| target | measured | |")
+    p("| --- | --- | --- |")
+    if ev_ratio:
+        p(
+            f"| per-event cost ≤ {TARGET_EVENT_RATIO}× the empty program's (system-wide, "
+            f"messaging) | {fmt(ev_ratio, 2, '×')} | {verdict(ev_ratio[0] <= TARGET_EVENT_RATIO)} |"
+        )
+    if wl_excess:
+        spread = wl_excess[2] - wl_excess[1]
+        v = verdict(wl_excess[0] <= TARGET_SLOWDOWN_PP)
+        if spread > 4 * TARGET_SLOWDOWN_PP:
+            v += f" but inconclusive: the repetitions spread over {spread:.0f} points"
+        p(
+            f"| slowdown ≤ {TARGET_SLOWDOWN_PP:g} % above the empty program's (perf bench sched "
+            f"messaging, wall time) | {fmt(wl_excess, 2, ' points')} | {v} |"
+        )
+    if cpu10k:
+        p(
+            f"| tracer CPU ≤ {TARGET_CPU_PCT} % of one core at 10,000 threads, 1 s interval "
+            f"| {fmt(cpu10k, 2, ' %')} | {verdict(cpu10k[0] <= TARGET_CPU_PCT)} |"
+        )
+    if rss is not None:
+        p(
+            f"| tracer peak RSS ≤ {TARGET_RSS_MIB} MiB | {rss:.1f} MiB (largest run) | "
+            f"{verdict(rss <= TARGET_RSS_MIB)} |"
+        )
+    if ch:
+        p(f"| churn: 0 ring-buffer drops | {ch_drops} (largest run) | {verdict(ch_drops == 0)} |")
+        p(
+            f"| churn: accounting error ≤ {TARGET_CHURN_ERR_PCT:g} % vs the kernel's "
+            f"(rusage) | {fmt(ch_err, 2, ' %')} | "
+            f"{verdict(abs(ch_err[0]) <= TARGET_CHURN_ERR_PCT)} |"
+        )
+        if ch_err_tail:
+            p(
+                "| ... vs the kernel's figure plus its exit-path blind spot (see 4) | "
+                f"{fmt(ch_err_tail, 4, ' %')} | "
+                f"{verdict(abs(ch_err_tail[0]) <= TARGET_CHURN_ERR_PCT)} |"
+            )
+    p()
+
+    # 1 -----------------------------------------------------------------
+    p("## 1. Per-event cost of the sched_switch program")
+    p()
+    flav = next((r["flavour"] for r in ev["sys_msg"] if r["flavour"]), "?")
+    p(
+        f"ns per sched_switch of our program ({flav}) and of an empty tp_btf/sched_switch "
+        "program (bench/empty.bpf.c) attached side by side, from the kernel's own "
+        "statistics (`run_time_ns / run_cnt`, as `bpftool prog show` prints them, enabled "
+        "with BPF_ENABLE_STATS = kernel.bpf_stats_enabled=1) over one workload run. "
+        "Both programs see the same switches. The first program on a tracepoint pays "
+        "for cold caches, so every other repetition attaches the empty one first; the "
+        "ratio is taken within each repetition."
+    )
+    p()
+    p(
+        "| mode | workload | switches / run | ours, ns | empty, ns | ours − empty, ns | ratio "
+        "| ratio, ours first | ratio, empty first |"
+    )
+    p("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    names = {
+        "sys_msg": ("system-wide", "messaging"),
+        "sys_pipe": ("system-wide", "pipe"),
+        "target_msg": ("--pid, workload is the target", "messaging"),
+        "other_msg": ("--pid, idle target (switches of non-targets)", "messaging"),
+    }
+    for k, (mode, wlname) in names.items():
+        rows = ev[k]
+        if not rows:
+            continue
+        p(
+            f"| {mode} | {wlname} | {fmt(col(rows, 'cnt'), 0)} | {fmt(col(rows, 'ours'))} | "
+            f"{fmt(col(rows, 'empty'))} | {fmt(col(rows, 'excess'), 0)} | "
+            f"{fmt(col(rows, 'ratio'), 2, '×')} | "
+            f"{fmt(stats([r['ratio'] for r in rows if r['first'] == 'tracer']), 2, '×')} | "
+            f"{fmt(stats([r['ratio'] for r in rows if r['first'] == 'empty']), 2, '×')} |"
+        )
+    p()
+    t, o = col(ev["target_msg"], "excess"), col(ev["other_msg"], "excess")
+    s = col(ev["sys_msg"], "excess")
+    if t and o and s:
+        p(
+            f"Above the empty program of the same run, a non-target switch in --pid mode "
+            f"costs {o[0]:.0f} ns, a target switch {t[0]:.0f} ns and a system-wide switch "
+            f"{s[0]:.0f} ns (medians): non-target switches are "
+            f"{'cheaper' if o[0] < min(t[0], s[0]) else '**not** cheaper'} than traced ones "
+            f"({o[0] / t[0]:.2f}× a target switch)."
+        )
+        p()
+    ex = stats([r["exit"] for k in ev for r in ev[k] if r["exit"]])
+    fk = stats([r["fork"] for r in ev["target_msg"] if r["fork"]])
+    if ex:
+        p(
+            f"Other handlers, same runs: sched_process_exit {fmt(ex, 0, ' ns')} per exit; "
+            f"sched_process_fork ({'--pid mode' if fk else 'not attached system-wide'}) "
+            f"{fmt(fk, 0, ' ns')} per fork."
+        )
+        p()
+    if abl:
+        p("### Where the time goes")
+        p()
+        p(
+            "bench/ablate.bpf.c attaches one program per ingredient of the switch handler "
+            "side by side (after a throw-away first program that takes the cold-cache "
+            "penalty), under the messaging workload; each row is ns per switch **above the "
+            "empty program in the same run**, median [min, max] of 5 runs."
+        )
+        p()
+        p("| program | what it does | ns above empty |")
+        p("| --- | --- | --- |")
+        what = {
+            "(empty itself)": "nothing (absolute ns, the floor)",
+            "ktime": "bpf_ktime_get_ns(), as charge() takes `now`",
+            "rq_clock": "read prev->se.cfs_rq->rq->clock (updated by __schedule just before)",
+            "core_read4": "4 × BPF_CORE_READ of pid, tgid, se.sum_exec_runtime, start_time",
+            "direct4": "the same 4 fields read directly (tp_btf pointers)",
+            "percpu": "per-CPU array lookup + write (the `cpus` map)",
+            "thread_hash": "lookup + write in a 65,536-entry hash by tid (the `threads` map)",
+            "target_miss": "miss in a 16,384-entry hash by tgid (the `targets` filter)",
+        }
+        for name in what:
+            if name in abl:
+                p(f"| {name} | {what[name]} | {fmt(stats(abl[name]), 1)} |")
+        p()
+
+    # 2 -----------------------------------------------------------------
+    p("## 2. Workload slowdown")
+    p()
+    p(
+        "perf bench with nothing attached, with the empty program attached "
+        "(bench/empty_loader), and with energat-bpf tracing system-wide (bench/swtrace: "
+        "the `top` session without a display, its own CPU time included), back to back "
+        "in rotating order. One repetition = each condition once; in it the workload "
+        "runs 3 times and the fastest counts (other jobs only ever add time). Wall time "
+        "is perf bench's own figure; CPU time is the workload's user + system seconds "
+        "(the BPF programs run in its context). Slowdowns are relative to the "
+        "no-program condition of the same repetition; *excess* is ours minus the empty "
+        "program's, in percentage points."
+    )
+    p()
+    p(
+        "Negative figures mean faster: where the spread [min, max] is wider than the "
+        "effect, the effect is below what this machine could resolve in this run."
+    )
+    p()
+    p("| workload | measure | no program | empty program | energat-bpf | excess over empty |")
+    p("| --- | --- | --- | --- | --- | --- |")
+    for k, label in (("msg", "sched messaging"), ("pipe", "sched pipe")):
+        rows = wl[k]
+        if not rows:
+            continue
+        for kind, what in (("", "wall"), ("_cpu", "CPU")):
+            base = "none" if not kind else "none_cpu"
+            p(
+                f"| {label} | {what} | {fmt(col(rows, base), 3, ' s')} | "
+                f"{fmt(col(rows, 'empty_pct' + kind), 1, ' %')} | "
+                f"{fmt(col(rows, 'ours_pct' + kind), 1, ' %')} | "
+                f"{fmt(col(rows, 'excess_pp' + kind), 1, ' pp')} |"
+            )
+    p()
+
+    # 3 -----------------------------------------------------------------
+    p("## 3. The tracer's own cost at scale")
+    p()
+    p(
+        "System-wide session, 1 s interval (bench/swtrace: tracer + meter + model, as "
+        "`energat-bpf top` runs them, without a display), with N extra live threads "
+        "(bench/threads: each wakes once a second, burns 20 µs, 1 in 100 burns 200 µs, "
+        "so each thread has a delta every interval). Per interval: the process's CPU time "
+        "(getrusage, user + system) over the interval's wall time, and the time spent in "
+        "tracer_sample() (the drain: checkpoint on every CPU, map read, exit records). "
+        "Medians over the intervals of one run, the first left out."
+    )
+    p()
+    p(
+        "| live threads | threads with a delta | CPU, % of one core | CPU s per minute | "
+        "drain CPU, µs | drain wall, µs | drain CPU per thread, ns | rest (model, memory, "
+        "poll), ms | peak RSS, MiB |"
+    )
+    p("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for n, s in sc.items():
+        if not s:
+            continue
+        per_min = tuple(x * 60 / 100 for x in s["cpu_pct"][:3]) + (s["cpu_pct"][3],)
+        p(
+            f"| {n:,} | {fmt(s['threads'], 0)} | {fmt(s['cpu_pct'], 2)} | {fmt(per_min, 2)} | "
+            f"{fmt(s['drain_cpu_us'], 0)} | {fmt(s['drain_us'], 0)} | "
+            f"{fmt(s['drain_per_thread_ns'], 0)} | {fmt(s['other_cpu_ms'], 1)} | "
+            f"{s['vmhwm_mib']:.1f} |"
+        )
+    p()
+    if sc[1000] and sc[10000]:
+        a = sc[1000]["drain_per_thread_ns"][0]
+        b = sc[10000]["drain_per_thread_ns"][0]
+        p(
+            f"Drain scaling: CPU per thread {a:.0f} ns at 1,000 threads and {b:.0f} ns at "
+            f"10,000 ({b / a:.2f}×): {'linear or better' if b <= a * 1.15 else '**worse than linear**'}"
+            " (fixed costs such as the per-CPU checkpoints are spread over more threads)."
+        )
+        p()
+
+    # 4 -----------------------------------------------------------------
+    p("## 4. Thread churn")
+    p()
+    p(
+        "bench/churn starts 10,000 threads per second for 10 s, each burning 20 µs of CPU "
+        "and exiting, while bench/swtrace traces system-wide (1 s interval). *traced* is "
+        "the CPU time the tracer charged to the churn process's threads over the run; "
+        "*kernel* is the process's own figure from wait4()'s rusage (utime + stime, "
+        "which the kernel scales to its sum_exec_runtime)."
+    )
+    p()
+    p("| achieved rate, threads/s | tracer CPU, % of one core | ring-buffer drops | kernel, s | traced, s | error vs kernel | exit tail, µs/thread | error vs kernel + tail | peak RSS, MiB |")
+    p("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    if ch:
+        p(
+            f"| {fmt(col(ch, 'rate'), 0)} | {fmt(col(ch, 'cpu_pct'), 2)} | "
+            f"{fmt(col(ch, 'drops'), 0)} | {fmt(col(ch, 'kernel_s'), 3)} | "
+            f"{fmt(col(ch, 'traced_s'), 3)} | {fmt(ch_err, 2, ' %')} | "
+            f"{fmt(col(ch, 'tail_us_per_thread'), 2)} | {fmt(ch_err_tail, 4, ' %')} | "
+            f"{fmt(col(ch, 'vmhwm_mib'), 1)} |"
+        )
+        p()
+    p(
+        "The kernel's figure has a blind spot: a thread that reaps itself adds its "
+        "sum_exec_runtime to the group's total in release_task(), from exit_notify(), "
+        "and then still runs until its last context switch. That tail is in no rusage, "
+        "but the tracer, which reads sum_exec_runtime at the last switch, sees it. "
+        "bench/exittail.bpf.c measures it independently (the threads' sum_exec_runtime "
+        "at their last switch minus the group's signal->sum_sched_runtime). With it the "
+        "error column on the right is what is left of the tracer's own error."
+    )
+    p()
+
+    # 5 -----------------------------------------------------------------
+    p("## 5. Against the prototype's /proc polling")
+    p()
+    p(
+        "bench/prototype_poll.py does, once, what the Python prototype (v1.0.6) does per "
+        "interval: for every thread of the target its existence check and "
+        "`/proc/PID/task/PID/stat` read (energat/common.py), and the process's "
+        "`numa_maps`. It runs against the same bench/threads process right after the "
+        "run of section 3, one sweep per repetition. That is the prototype's floor: its "
+        "daemon repeats the per-target part every 10 ms and forks `numastat` for each "
+        "target. The ratio is the sweep's CPU time over our whole per-interval CPU time "
+        "(section 3; it includes the model), and over the drain alone. Our figure covers "
+        "every thread on the machine; the sweep only the target's."
+    )
+    p()
+    p("| live threads | prototype sweep CPU, ms | sweep wall, ms | ours per interval, ms | prototype ÷ ours | prototype ÷ our drain |")
+    p("| --- | --- | --- | --- | --- | --- |")
+    for n, s in sc.items():
+        if not s or "proto_cpu_ms" not in s:
+            continue
+        r1 = s["proto_cpu_ms"][0] / s["cpu_ms"][0] if s["cpu_ms"][0] else float("nan")
+        r2 = s["proto_cpu_ms"][0] * 1e3 / s["drain_cpu_us"][0] if s["drain_cpu_us"][0] else float("nan")
+        p(
+            f"| {n:,} | {fmt(s['proto_cpu_ms'], 1)} | {fmt(s['proto_wall_ms'], 1)} | "
+            f"{fmt(s['cpu_ms'], 1)} | {r1:.1f}× | {r2:.1f}× |"
+        )
+    p()
+
+    p("## Exact commands")
+    p()
+    p(
+        "As run by bench/run.sh from the repository root (one line per kind; repetitions "
+        "differ only in the output file and, for per-event runs, `--extra-first` every "
+        "other time). READY_FILE is a file the tool creates once attached."
+    )
+    p()
+    p("```sh")
+    p("make bench   # builds build/bench/*, then bench/run.sh, then this file")
+    for key, cmd in commands():
+        p(f"{cmd}   # {key}")
+    p("```")
+
+
+if __name__ == "__main__":
+    main()

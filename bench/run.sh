@@ -1,0 +1,252 @@
+#!/bin/bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# energat-bpf's overhead on this machine, written to BENCHMARKS.md (issue 7).
+# Run by `make bench` (which builds the tools first); needs root.
+#
+# Machines are shared and noisy, so every figure is a ratio against a
+# reference measured in the same run, and each is the median of at least 5
+# repetitions, shown with min and max:
+#   1. per-event cost: ns per sched_switch of our program against an empty
+#      tp_btf/sched_switch program attached side by side (bench/evcost.c),
+#      plus the cost of each ingredient of the handler (bench/ablate.bpf.c);
+#   2. workload slowdown: perf bench wall time with the tracer attached
+#      system-wide, and with the empty program, each over no program,
+#      measured back to back in rotating order;
+#   3. the tracer's own CPU time and peak RSS system-wide with 100, 1,000
+#      and 10,000 live threads (bench/threads.c, bench/swtrace.c), and the
+#      drain time per interval;
+#   4. thread churn: 10,000 short-lived threads per second for 10 s
+#      (bench/churn.c): tracer CPU, ring-buffer drops, and the CPU time the
+#      tracer charged against the kernel's own figure;
+#   5. the prototype's /proc polling at the same thread counts
+#      (bench/prototype_poll.py) against our per-interval cost.
+#
+# Usage: bench/run.sh [--quick]   (--quick: 3 repetitions, shorter runs; for
+# trying the script, not for BENCHMARKS.md figures). BENCH_SECTIONS="1 2"
+# runs only those sections (and the report shows only them).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+B=$BUILD/bench
+OUT=$B/results
+REPORT=${BENCH_REPORT:-BENCHMARKS.md}
+PY=${PYTHON:-python3}
+
+REPS=7
+SECTIONS=${BENCH_SECTIONS:-1 2 3 4}
+CHURN_REPS=5
+CHURN_SECS=10
+SCALE_SECS=9
+SCALE_COUNTS="100 1000 10000"
+if [ "${1:-}" = --quick ]; then
+	REPS=3
+	CHURN_REPS=2
+	CHURN_SECS=3
+	SCALE_SECS=4
+	REPORT=$OUT/BENCHMARKS.quick.md
+fi
+
+# Workloads, about a second each on an idle 2-CPU machine. Messaging: 80
+# processes over socketpairs; pipe: two tasks ping-ponging, nothing but
+# context switches.
+MSG=(perf bench -f simple sched messaging -g 2 -l 100)
+PIPE=(perf bench -f simple sched pipe -l 20000)
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "bench: needs root (BPF programs, BPF statistics)" >&2
+	exit 1
+fi
+for t in evcost empty_loader swtrace threads churn empty.bpf.o ablate.bpf.o exittail.bpf.o; do
+	if [ ! -e "$B/$t" ]; then
+		echo "bench: $B/$t is missing: run 'make bench'" >&2
+		exit 1
+	fi
+done
+
+rm -rf "$OUT"
+mkdir -p "$OUT"
+CMDS=$OUT/commands.txt
+: >"$CMDS"
+BG=()
+
+cleanup() {
+	local p
+	for p in "${BG[@]}"; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+}
+trap cleanup EXIT
+
+# Record a command (once per kind: the first time) in commands.txt.
+declare -A SEEN
+note() {
+	local key="$1"
+	shift
+	if [ -z "${SEEN[$key]:-}" ]; then
+		SEEN[$key]=1
+		printf '%s\t%s\n' "$key" "$*" >>"$CMDS"
+	fi
+}
+
+run() {
+	note "$@"
+	shift
+	"$@"
+}
+
+log() {
+	printf 'bench: %s\n' "$*" >&2
+}
+
+wait_file() {
+	local f=$1 pid=$2 i
+	for ((i = 0; i < 600; i++)); do
+		[ -e "$f" ] && return 0
+		kill -0 "$pid" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+# Start a background tracer (or reference program) and wait until it is attached.
+start_bg() {
+	local ready=$OUT/ready.$$ key=$1
+	shift
+	rm -f "$ready"
+	note "$key" "$@" READY_FILE
+	"$@" "$ready" &
+	BG_PID=$!
+	BG+=("$BG_PID")
+	if ! wait_file "$ready" "$BG_PID"; then
+		echo "bench: $key did not start" >&2
+		exit 1
+	fi
+	rm -f "$ready"
+}
+
+stop_bg() {
+	local p keep=()
+	kill -TERM "$BG_PID"
+	wait "$BG_PID" || true
+	for p in "${BG[@]}"; do
+		[ "$p" = "$BG_PID" ] || keep+=("$p")
+	done
+	BG=("${keep[@]}")
+}
+
+{
+	echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "kernel: $(uname -r)"
+	echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+	echo "cpus: $(nproc)"
+	echo "clocksource: $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null || echo unknown)"
+	echo "commit: $(git describe --always --dirty 2>/dev/null || echo unknown)"
+	echo "perf: $(perf --version 2>/dev/null)"
+	echo "loadavg_start: $(cut -d' ' -f1-3 /proc/loadavg)"
+} >"$OUT/machine.txt"
+START=$(date +%s)
+
+# 1. Per-event cost. The first program on a tracepoint pays for cold caches,
+# so the empty program goes first in every other run.
+want() {
+	[[ " $SECTIONS " == *" $1 "* ]]
+}
+
+want 1 && log "1/5 per-event cost"
+want 1 && for ((r = 1; r <= REPS; r++)); do
+	first=()
+	((r % 2)) || first=(--extra-first)
+	run ev-sys "$B/evcost" --mode sys --extra "$B/empty.bpf.o" "${first[@]}" -- "${MSG[@]}" \
+		>"$OUT/ev_sys_msg_$r.json"
+	run ev-sys-pipe "$B/evcost" --mode sys --extra "$B/empty.bpf.o" "${first[@]}" -- "${PIPE[@]}" \
+		>"$OUT/ev_sys_pipe_$r.json"
+	run ev-target "$B/evcost" --mode target --extra "$B/empty.bpf.o" "${first[@]}" -- \
+		"${MSG[@]}" >"$OUT/ev_target_msg_$r.json"
+	run ev-other "$B/evcost" --mode other --extra "$B/empty.bpf.o" "${first[@]}" -- \
+		"${MSG[@]}" >"$OUT/ev_other_msg_$r.json"
+done
+want 1 && for ((r = 1; r <= 5; r++)); do
+	run ablate "$B/evcost" --mode none --extra "$B/ablate.bpf.o" -- "${MSG[@]}" \
+		>"$OUT/ablate_msg_$r.json"
+done
+
+# 2. Workload slowdown: none / empty program / tracer, rotating the order so
+# that drift in the machine's load hits every condition alike. Each condition
+# runs the workload WL_RUNS times: interference from other jobs only ever
+# adds time, so the report takes the fastest run. Each line: perf bench's own
+# wall time, then bash's real, user and system seconds (workload and children).
+WL_RUNS=3
+timed() {
+	local out=$1 i
+	shift
+	for ((i = 0; i < WL_RUNS; i++)); do
+		{
+			TIMEFORMAT='%R %U %S'
+			time "$@" >"$out.run"
+		} 2>"$out.time"
+		echo "$(head -1 "$out.run") $(tail -1 "$out.time")" >>"$out"
+	done
+	rm -f "$out.run" "$out.time"
+}
+
+slowdown() {
+	local name=$1 r c conds f
+	shift
+	note "wl-$name" "$@"
+	for ((r = 1; r <= REPS; r++)); do
+		case $((r % 3)) in
+		1) conds="none empty energat" ;;
+		2) conds="energat none empty" ;;
+		0) conds="empty energat none" ;;
+		esac
+		for c in $conds; do
+			f=$OUT/wl_${name}_${c}_$r.txt
+			case $c in
+			none) timed "$f" "$@" ;;
+			empty)
+				start_bg empty "$B/empty_loader" "$B/empty.bpf.o"
+				timed "$f" "$@"
+				stop_bg
+				;;
+			energat)
+				start_bg swtrace-bg "$B/swtrace" --interval 1 --out /dev/null --ready
+				timed "$f" "$@"
+				stop_bg
+				;;
+			esac
+		done
+	done
+}
+if want 2; then
+	log "2/5 workload slowdown"
+	slowdown msg "${MSG[@]}"
+	slowdown pipe "${PIPE[@]}"
+fi
+
+# 3 and 5. Tracer at scale, and the prototype's polling at the same counts.
+want 3 && log "3/5 tracer at scale (and 5/5 the prototype's polling)"
+want 3 && for n in $SCALE_COUNTS; do
+	start_bg threads "$B/threads" "$n" 1000 20
+	TPID=$BG_PID
+	run swtrace "$B/swtrace" --interval 1 --duration "$SCALE_SECS" --out "$OUT/scale_$n.json"
+	run prototype "$PY" bench/prototype_poll.py "$TPID" "$REPS" 0.3 >"$OUT/proto_$n.json"
+	BG_PID=$TPID
+	stop_bg
+done
+
+# 4. Thread churn.
+want 4 && log "4/5 thread churn"
+want 4 && for ((r = 1; r <= CHURN_REPS; r++)); do
+	run churn "$B/swtrace" --interval 1 --exit-tail "$B/exittail.bpf.o" \
+		--out "$OUT/churn_$r.json" -- "$B/churn" 10000 "$CHURN_SECS" 20 >"$OUT/churn_$r.out"
+done
+
+echo "loadavg_end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine.txt"
+echo "elapsed_s: $(($(date +%s) - START))" >>"$OUT/machine.txt"
+log "writing $REPORT"
+"$PY" bench/report.py "$OUT" >"$REPORT.tmp"
+mv "$REPORT.tmp" "$REPORT"
+log "done in $(($(date +%s) - START)) s"

@@ -1,0 +1,42 @@
+# `make fuzz`: build the libFuzzer harnesses in fuzz/ (clang, ASan + UBSan)
+# and run each for FUZZ_SECONDS, starting from the seeds in fuzz/corpus/NAME.
+# `make fuzz FUZZERS="baseline cli"` runs only those; `make fuzz-build` only
+# builds. Needs clang's libFuzzer runtime (libclang-rt-14-dev, in setup.sh).
+# A crash becomes a minimal input in tests/unit/test_fuzz_regress.c.
+
+FUZZ_SECONDS ?= 30
+FUZZERS ?=
+FUZZ_CC ?= clang
+FUZZ_BUILD := $(BUILD)/fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Iinclude -Iuser -Ifuzz $(FUZZ_SAN) -MMD -MP
+# The pure parsers and what they pull in; no BPF, no skeleton.
+FUZZ_LIB_SRCS := $(filter $(wildcard user/*.c),$(addprefix user/,procfs.c energy.c baseline.c \
+	csv.c config.c options.c help.c topology.c procfs_read.c top_model.c))
+FUZZ_LIB_OBJS := $(patsubst user/%.c,$(FUZZ_BUILD)/lib/%.o,$(FUZZ_LIB_SRCS))
+FUZZ_LIB := $(FUZZ_BUILD)/libfuzzparsers.a
+FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst fuzz/%.c,$(FUZZ_BUILD)/%,$(FUZZ_SRCS))
+
+.PHONY: fuzz fuzz-build
+
+fuzz: fuzz-build
+	$(Q)fuzz/run.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZERS)
+
+fuzz-build: $(FUZZ_BINS)
+
+$(FUZZ_BUILD)/lib/%.o: user/%.c
+	@mkdir -p $(dir $@)
+	$(call msg,FUZZCC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_LIB): $(FUZZ_LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB)
+	@mkdir -p $(dir $@)
+	$(call msg,FUZZ,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_LIB) -ljson-c -lm -o $@
+
+-include $(wildcard $(FUZZ_BUILD)/*.d $(FUZZ_BUILD)/lib/*.d)

@@ -1,0 +1,118 @@
+#!/bin/bash
+# Soak test (issue 8): energat-bpf system-wide (top --json) for a long run under
+# stress-ng thread and process churn, its RSS and open files sampled, then a
+# short report. Not part of CI: `make soak` runs it for 10 minutes.
+# Usage: soak.sh [-d SECONDS] [-o DIR] [-i INTERVAL] BIN
+# Passes when the tracer ran to the end and exited 0, printed a refresh per
+# interval, dropped no ring-buffer record, its map never filled, and its RSS
+# and file descriptors did not keep growing after the first minute (warm-up).
+set -euo pipefail
+
+dur=600
+out=build/soak
+interval=1
+while getopts "d:o:i:" opt; do
+	case $opt in
+	d) dur=$OPTARG ;;
+	o) out=$OPTARG ;;
+	i) interval=$OPTARG ;;
+	*) exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -eq 1 ] || { echo "usage: $0 [-d SECONDS] [-o DIR] [-i INTERVAL] BIN" >&2; exit 2; }
+bin=$(realpath "$1")
+[ "$(id -u)" -eq 0 ] || { echo "soak: needs root (it loads BPF programs)" >&2; exit 1; }
+command -v stress-ng >/dev/null || { echo "soak: stress-ng missing (scripts/setup.sh)" >&2; exit 1; }
+
+rm -rf "$out"
+mkdir -p "$out"
+samples=$out/samples.tsv
+report=$out/report.md
+warm=$((dur < 120 ? dur / 4 : 60))
+
+cleanup() {
+	[ -n "${stress:-}" ] && kill "$stress" 2>/dev/null || true
+	[ -n "${tracer:-}" ] && kill "$tracer" 2>/dev/null || true
+	wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+# Thread churn: pthread workers create and join up to 32 threads each, over and
+# over; clone and fork workers add short-lived processes; one CPU hog.
+stress-ng --pthread 2 --pthread-max 32 --clone 1 --clone-max 64 --fork 1 --fork-max 16 \
+	--cpu 1 --cpu-load 50 --timeout "$((dur + 30))s" --metrics-brief \
+	>"$out/stress-ng.log" 2>&1 &
+stress=$!
+sleep 2
+
+# Keep one line per refresh without its thread rows (they are most of the bytes).
+"$bin" top --json -d "$interval" 2>"$out/tracer.stderr" \
+	> >(sed -u 's/,"view":.*/}/' >"$out/refreshes.jsonl") &
+tracer=$!
+
+printf 'sec\trss_kb\tfds\tthreads\n' >"$samples"
+start=$(date +%s)
+while :; do
+	now=$(($(date +%s) - start))
+	[ $now -ge "$dur" ] && break
+	if ! kill -0 "$tracer" 2>/dev/null; then
+		echo "soak: the tracer died after ${now} s" >&2
+		break
+	fi
+	rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$tracer/status" 2>/dev/null || echo 0)
+	thr=$(awk '/^Threads:/ { print $2 }' "/proc/$tracer/status" 2>/dev/null || echo 0)
+	fds=$(find "/proc/$tracer/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
+	printf '%s\t%s\t%s\t%s\n' "$now" "$rss" "$fds" "$thr" >>"$samples"
+	sleep 5
+done
+
+kill -INT "$tracer" 2>/dev/null || true
+status=0
+wait "$tracer" || status=$?
+tracer=
+kill "$stress" 2>/dev/null || true
+wait "$stress" 2>/dev/null || true
+stress=
+
+refreshes=$(wc -l <"$out/refreshes.jsonl")
+drops=$(grep -o '"rb_drops":[0-9]*' "$out/refreshes.jsonl" | cut -d: -f2 | awk '{ s += $1 } END { print s + 0 }')
+mapfull=$(grep -o '"map_full":[0-9]*' "$out/refreshes.jsonl" | cut -d: -f2 | awk '{ s += $1 } END { print s + 0 }')
+anom=$(grep -c '"meter_anomalies":[1-9]' "$out/refreshes.jsonl" || true)
+read -r rss0 rssw rssmax rss1 fdw fd1 < <(awk -F'\t' -v w="$warm" 'NR > 1 {
+		if (!n++) r0 = $2
+		if ($1 >= w && !seen) { rw = $2; fw = $3; seen = 1 }
+		if ($2 > m) m = $2
+		r1 = $2; f1 = $3
+	} END { if (!seen) { rw = r1; fw = f1 } print r0 + 0, rw + 0, m + 0, r1 + 0, fw + 0, f1 + 0 }' "$samples")
+growth=$((rss1 - rssw))
+want=$(awk -v d="$dur" -v i="$interval" 'BEGIN { printf "%d", d / i * 0.9 }')
+bogo=$(grep -E 'stress-ng: (info|metrc).*(pthread|clone|fork) ' "$out/stress-ng.log" | tail -n 3 |
+	awk '{ printf "%s%s %s", sep, $4, $5; sep = ", " }')
+
+verdict=PASS
+why=()
+[ "$status" -eq 0 ] || why+=("tracer exit status $status")
+[ "$refreshes" -ge "$want" ] || why+=("$refreshes refreshes, want >= $want")
+[ "$drops" -eq 0 ] || why+=("$drops ring-buffer drops")
+[ "$mapfull" -eq 0 ] || why+=("thread map full $mapfull times")
+# After warm-up: at most 4 MiB or 10 % more resident memory, no more open files.
+[ "$growth" -le 4096 ] || [ "$growth" -le $((rssw / 10)) ] || why+=("RSS grew by ${growth} kB after warm-up")
+[ "$fd1" -le "$fdw" ] || why+=("open files grew from $fdw to $fd1")
+[ ${#why[@]} -eq 0 ] || verdict=FAIL
+
+{
+	echo "# energat-bpf soak: $verdict"
+	echo
+	echo "- $(date -u +%Y-%m-%dT%H:%M:%SZ), kernel $(uname -r), $(nproc) CPUs"
+	echo "- ${dur} s system-wide (\`top --json -d $interval\`) under stress-ng thread churn${bogo:+ ($bogo)}"
+	echo "- tracer exit status $status; $refreshes refreshes (want >= $want)"
+	echo "- ring-buffer drops $drops, thread-map-full events $mapfull, intervals with meter anomalies $anom"
+	echo "- RSS: start ${rss0} kB, after ${warm} s ${rssw} kB, max ${rssmax} kB, end ${rss1} kB (growth after warm-up ${growth} kB)"
+	echo "- open files: after warm-up $fdw, end $fd1"
+	[ ${#why[@]} -eq 0 ] || printf -- '- failed: %s\n' "${why[@]}"
+	echo
+	echo "Samples every 5 s: $samples; refreshes: $out/refreshes.jsonl; tracer stderr: $out/tracer.stderr"
+} >"$report"
+cat "$report"
+[ "$verdict" = PASS ]

@@ -14,8 +14,10 @@
 #      system-wide, and with the empty program, each over no program,
 #      measured back to back in rotating order;
 #   3. the tracer's own CPU time and peak RSS system-wide with 100, 1,000
-#      and 10,000 live threads (bench/threads.c, bench/swtrace.c), and the
-#      drain time per interval;
+#      and 10,000 live threads (bench/threads.c): the real CLI
+#      (`energat-bpf --prometheus`, `energat-bpf top -b`) and, beside it, the
+#      same session instrumented from the inside (bench/swtrace.c) for the
+#      drain time per interval and a perf profile;
 #   4. thread churn: 10,000 short-lived threads per second for 10 s
 #      (bench/churn.c): tracer CPU, ring-buffer drops, and the CPU time the
 #      tracer charged against the kernel's own figure;
@@ -34,11 +36,14 @@ OUT=$B/results
 REPORT=${BENCH_REPORT:-BENCHMARKS.md}
 PY=${PYTHON:-python3}
 
-REPS=7
+# Repetitions: per-event and slowdown runs, churn runs. Each figure is a
+# median of at least 5; the whole run stays under 10 minutes even on a
+# loaded 2-CPU machine.
+REPS=5
 SECTIONS=${BENCH_SECTIONS:-1 2 3 4}
 CHURN_REPS=5
 CHURN_SECS=10
-SCALE_SECS=9
+SCALE_SECS=8
 SCALE_COUNTS="100 1000 10000"
 if [ "${1:-}" = --quick ]; then
 	REPS=3
@@ -47,6 +52,8 @@ if [ "${1:-}" = --quick ]; then
 	SCALE_SECS=4
 	REPORT=$OUT/BENCHMARKS.quick.md
 fi
+# A partial run never replaces the full report.
+[ "$SECTIONS" = "1 2 3 4" ] || REPORT=$OUT/BENCHMARKS.partial.md
 
 # Workloads, about a second each on an idle 2-CPU machine. Messaging: 80
 # processes over socketpairs; pipe: two tasks ping-ponging, nothing but
@@ -58,6 +65,10 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "bench: needs root (BPF programs, BPF statistics)" >&2
 	exit 1
 fi
+[ -x "$BUILD/energat-bpf" ] || {
+	echo "bench: $BUILD/energat-bpf is missing: run 'make bench'" >&2
+	exit 1
+}
 for t in evcost empty_loader swtrace threads churn empty.bpf.o ablate.bpf.o exittail.bpf.o; do
 	if [ ! -e "$B/$t" ]; then
 		echo "bench: $B/$t is missing: run 'make bench'" >&2
@@ -155,7 +166,27 @@ want() {
 	[[ " $SECTIONS " == *" $1 "* ]]
 }
 
-want 1 && log "1/5 per-event cost"
+section() {
+	echo "section_$1_start_s: $(($(date +%s) - START))" >>"$OUT/machine.txt"
+	log "$2"
+}
+
+# Sample a running process's stacks with perf (cpu-clock: works in VMs
+# without a PMU) for SECS seconds; the report shows where its CPU time went.
+profile() {
+	local pid=$1 secs=$2 name=$3
+	note "perf-$name" perf record -e cpu-clock -F 4000 -g -p PID -o FILE -- sleep "$secs"
+	if perf record -q -e cpu-clock -F 4000 -g -p "$pid" -o "$OUT/$name.perf" -- sleep "$secs" \
+		>/dev/null 2>&1; then
+		perf report -i "$OUT/$name.perf" --no-children --sort sym --stdio -g none \
+			--percent-limit 1 2>/dev/null | grep '%' >"$OUT/$name.self.txt" || true
+		perf report -i "$OUT/$name.perf" --children --sort sym --stdio -g none \
+			--percent-limit 0.5 2>/dev/null | grep '%' >"$OUT/$name.children.txt" || true
+	fi
+	rm -f "$OUT/$name.perf"
+}
+
+want 1 && section 1 "1/5 per-event cost"
 want 1 && for ((r = 1; r <= REPS; r++)); do
 	first=()
 	((r % 2)) || first=(--extra-first)
@@ -178,7 +209,7 @@ done
 # runs the workload WL_RUNS times: interference from other jobs only ever
 # adds time, so the report takes the fastest run. Each line: perf bench's own
 # wall time, then bash's real, user and system seconds (workload and children).
-WL_RUNS=3
+WL_RUNS=2
 timed() {
 	local out=$1 i
 	shift
@@ -221,27 +252,79 @@ slowdown() {
 	done
 }
 if want 2; then
-	log "2/5 workload slowdown"
+	section 2 "2/5 workload slowdown"
 	slowdown msg "${MSG[@]}"
 	slowdown pipe "${PIPE[@]}"
 fi
 
 # 3 and 5. Tracer at scale, and the prototype's polling at the same counts.
-want 3 && log "3/5 tracer at scale (and 5/5 the prototype's polling)"
+want 3 && section 3 "3/5 tracer at scale (and 5/5 the prototype's polling)"
+# The CPU time of every thread of a process so far, ns (the kernel's exact
+# sum_exec_runtime per thread, from schedstat).
+cpu_ns() {
+	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%d", s }'
+}
+
+hwm_kb() {
+	awk '/^VmHWM:/ { print $2 }' /proc/"$1"/status 2>/dev/null || echo 0
+}
+
 want 3 && for n in $SCALE_COUNTS; do
 	start_bg threads "$B/threads" "$n" 1000 20
 	TPID=$BG_PID
-	run swtrace "$B/swtrace" --interval 1 --duration "$SCALE_SECS" --out "$OUT/scale_$n.json"
-	run prototype "$PY" bench/prototype_poll.py "$TPID" "$REPS" 0.3 >"$OUT/proto_$n.json"
+	# The real CLI, system-wide, beside the instrumented session: the exporter
+	# (no scrapes) and top in batch mode (every row printed each interval).
+	port=$((19000 + RANDOM % 1000))
+	note cli-prom "$BUILD/energat-bpf" --prometheus "127.0.0.1:PORT"
+	"$BUILD/energat-bpf" --prometheus "127.0.0.1:$port" >/dev/null 2>"$OUT/cli_prom_$n.err" &
+	PROM=$!
+	BG+=("$PROM")
+	note cli-top "$BUILD/energat-bpf" top -b -d 1 ">/dev/null"
+	"$BUILD/energat-bpf" top -b -d 1 >/dev/null 2>"$OUT/cli_top_$n.err" &
+	TOP=$!
+	BG+=("$TOP")
+	sleep 2 # both attached; start-up (BPF load) is not steady-state cost
+	note swtrace "$B/swtrace" --interval 1 --duration "$SCALE_SECS" --out "$OUT/scale_$n.json"
+	"$B/swtrace" --interval 1 --duration "$SCALE_SECS" --out "$OUT/scale_$n.json" &
+	SW=$!
+	# The largest run is also profiled, over its middle intervals.
+	PROF=
+	if [ "$n" = 10000 ]; then
+		(sleep 2 && profile "$SW" $((SCALE_SECS - 3)) "profile_scale_$n") &
+		PROF=$!
+	fi
+	: >"$OUT/cli_$n.txt"
+	for ((i = 0; i < SCALE_SECS; i++)); do
+		echo "$(date +%s%N) $(cpu_ns "$PROM") $(cpu_ns "$TOP")" >>"$OUT/cli_$n.txt"
+		sleep 1
+	done
+	wait "$SW"
+	[ -z "$PROF" ] || wait "$PROF"
+	echo "hwm_kb $(hwm_kb "$PROM") $(hwm_kb "$TOP")" >>"$OUT/cli_$n.txt"
+	BG_PID=$PROM
+	stop_bg
+	BG_PID=$TOP
+	stop_bg
+	note prototype "$PY" bench/prototype_poll.py THREADS_PID "$REPS" 0.3
+	"$PY" bench/prototype_poll.py "$TPID" "$REPS" 0.3 >"$OUT/proto_$n.json"
 	BG_PID=$TPID
 	stop_bg
 done
 
 # 4. Thread churn.
-want 4 && log "4/5 thread churn"
+want 4 && section 4 "4/5 thread churn"
 want 4 && for ((r = 1; r <= CHURN_REPS; r++)); do
-	run churn "$B/swtrace" --interval 1 --exit-tail "$B/exittail.bpf.o" \
-		--out "$OUT/churn_$r.json" -- "$B/churn" 10000 "$CHURN_SECS" 20 >"$OUT/churn_$r.out"
+	note churn "$B/swtrace" --interval 1 --exit-tail "$B/exittail.bpf.o" \
+		--out "$OUT/churn_$r.json" -- "$B/churn" 10000 "$CHURN_SECS" 20
+	"$B/swtrace" --interval 1 --exit-tail "$B/exittail.bpf.o" \
+		--out "$OUT/churn_$r.json" -- "$B/churn" 10000 "$CHURN_SECS" 20 >"$OUT/churn_$r.out" &
+	SW=$!
+	# The first run is also profiled, over its middle seconds.
+	if [ "$r" = 1 ]; then
+		sleep 2
+		profile "$SW" $((CHURN_SECS - 4)) profile_churn
+	fi
+	wait "$SW"
 done
 
 echo "loadavg_end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine.txt"

@@ -84,7 +84,8 @@ static __always_inline __u32 socket_of(__u32 cpu)
  * whose tid was reused (its record is already sent): start afresh.
  */
 static __always_inline struct energat_thread *thread_entry(struct task_struct *task, __u32 tid,
-							   __u32 tgid, __u64 sum)
+							   __u32 tgid, __u64 sum,
+							   const struct energat_cpu *c)
 {
 	struct energat_thread *t, init = {};
 	struct energat_stats *st;
@@ -99,8 +100,17 @@ static __always_inline struct energat_thread *thread_entry(struct task_struct *t
 	init.pid = tgid;
 	init.tid = tid;
 	init.start_ns = start;
-	/* Run time from before tracing began is not ours to charge. */
-	init.run_sum = start >= attach_ns ? 0 : sum;
+	/*
+	 * Run time from before tracing began is not ours to charge: a thread
+	 * born earlier is charged from its switch-in on this CPU if that was
+	 * seen (it was asleep at attach), else from now.
+	 */
+	if (start >= attach_ns)
+		init.run_sum = 0;
+	else if (c->in_tid == tid && c->in_sum <= sum)
+		init.run_sum = c->in_sum;
+	else
+		init.run_sum = sum;
 	BPF_CORE_READ_STR_INTO(&init.comm, task, comm);
 	if (bpf_map_update_elem(&threads, &tid, &init, BPF_ANY) && (st = get_stats()))
 		__sync_fetch_and_add(&st->map_full, 1);
@@ -143,7 +153,7 @@ static __always_inline struct energat_thread *charge(struct task_struct *task, b
 		return NULL;
 	if (tid && is_target(tgid)) {
 		sum = BPF_CORE_READ(task, se.sum_exec_runtime);
-		t = thread_entry(task, tid, tgid, sum);
+		t = thread_entry(task, tid, tgid, sum, c);
 		if (t) {
 			__u64 old = t->run_sum;
 
@@ -173,22 +183,31 @@ static __always_inline struct energat_thread *charge(struct task_struct *task, b
 	return t;
 }
 
-static __always_inline int on_switch(struct task_struct *prev)
+static __always_inline int on_switch(struct task_struct *prev, struct task_struct *next)
 {
+	struct energat_cpu *c;
+	__u32 zero = 0;
+
 	charge(prev, false, false);
+	/* Where the next run starts, for a thread first seen in the middle of it. */
+	c = bpf_map_lookup_elem(&cpus, &zero);
+	if (c) {
+		c->in_tid = BPF_CORE_READ(next, pid);
+		c->in_sum = BPF_CORE_READ(next, se.sum_exec_runtime);
+	}
 	return 0;
 }
 
 SEC("tp_btf/sched_switch")
 int BPF_PROG(sched_switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	return on_switch(prev);
+	return on_switch(prev, next);
 }
 
 SEC("raw_tp/sched_switch")
 int BPF_PROG(sched_switch_raw, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	return on_switch(prev);
+	return on_switch(prev, next);
 }
 
 /*
@@ -238,9 +257,12 @@ static __always_inline int on_exit(struct task_struct *task)
 	if (!is_target(tgid))
 		return 0;
 	send_exit(task);
-	/* Last thread of the group: forget the tgid so a reused PID is not traced. */
-	if (!targ_all && BPF_CORE_READ(task, signal, live.counter) == 0)
-		bpf_map_delete_elem(&targets, &tgid);
+	/* Last thread of the group: its final switches still count, then it goes. */
+	if (!targ_all && BPF_CORE_READ(task, signal, live.counter) == 0) {
+		__u8 dying = ENERGAT_TARGET_DYING;
+
+		bpf_map_update_elem(&targets, &tgid, &dying, BPF_EXIST);
+	}
 	return 0;
 }
 
@@ -262,13 +284,19 @@ static __always_inline int on_fork(struct task_struct *parent, struct task_struc
 	__u32 pid = BPF_CORE_READ(child, pid), tgid = BPF_CORE_READ(child, tgid);
 	struct energat_event *e;
 	struct energat_stats *st;
-	__u8 one = 1;
+	__u8 one = ENERGAT_TARGET_LIVE, *dying;
 
 	/*
 	 * New threads join a traced group by tgid already; follow new
 	 * processes. System-wide mode needs neither the set nor the record.
 	 */
-	if (targ_all || pid != tgid || !is_target(ptgid))
+	if (targ_all || pid != tgid)
+		return 0;
+	/* A PID reused while its old owner was still dying: not ours any more. */
+	dying = bpf_map_lookup_elem(&targets, &tgid);
+	if (dying && *dying == ENERGAT_TARGET_DYING)
+		bpf_map_delete_elem(&targets, &tgid);
+	if (!is_target(ptgid))
 		return 0;
 	if (bpf_map_update_elem(&targets, &tgid, &one, BPF_ANY) && (st = get_stats()))
 		__sync_fetch_and_add(&st->targets_full, 1);

@@ -35,9 +35,20 @@ struct energat_cpu {
 	__u64 busy_ns; /* running any task with pid != 0 (wall clock) */
 	__u64 idle_ns; /* running the idle task */
 	__u64 last_ts; /* ktime of the last switch or checkpoint on this CPU */
-	__u64 run_base; /* the running task's se.sum_exec_runtime already charged */
-	__u32 run_tid; /* the running task, valid when run_valid */
-	__u32 run_valid;
+	__u64 in_sum; /* se.sum_exec_runtime of the task switched in last */
+	__u32 in_tid; /* that task */
+	__u32 pad;
+};
+
+/* Values in the targets map. */
+enum energat_target {
+	ENERGAT_TARGET_LIVE = 1,
+	/*
+	 * Its last thread passed the exit tracepoint: still charged until its
+	 * final switch; user space removes it one interval later, and a fork
+	 * that reuses the PID outside the target drops it at once.
+	 */
+	ENERGAT_TARGET_DYING = 2,
 };
 
 enum energat_event_type {

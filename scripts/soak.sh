@@ -48,10 +48,11 @@ sleep 2
 
 # Keep one line per refresh without its thread rows (they are most of the bytes).
 "$bin" top --json -d "$interval" 2>"$out/tracer.stderr" \
-	> >(sed -u 's/,"view":.*/}/' >"$out/refreshes.jsonl") &
+	> >(sed 's/,"view":.*/}/' >"$out/refreshes.jsonl") &
 tracer=$!
 
-printf 'sec\trss_kb\tfds\tthreads\n' >"$samples"
+printf 'sec\trss_kb\tfds\tthreads\tcpu_sec\trefreshes\n' >"$samples"
+tck=$(getconf CLK_TCK)
 start=$(date +%s)
 while :; do
 	now=$(($(date +%s) - start))
@@ -63,15 +64,20 @@ while :; do
 	rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$tracer/status" 2>/dev/null || echo 0)
 	thr=$(awk '/^Threads:/ { print $2 }' "/proc/$tracer/status" 2>/dev/null || echo 0)
 	fds=$(find "/proc/$tracer/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
-	printf '%s\t%s\t%s\t%s\n' "$now" "$rss" "$fds" "$thr" >>"$samples"
+	cpu=$(awk -v t="$tck" '{ sub(/.*\) /, ""); printf "%.1f", ($12 + $13) / t }' "/proc/$tracer/stat" 2>/dev/null || echo 0)
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$now" "$rss" "$fds" "$thr" "$cpu" \
+		"$(wc -l <"$out/refreshes.jsonl")" >>"$samples"
 	sleep 5
 done
 
+# SIGINT must end the run promptly, churn or not.
+t0=$(date +%s.%N)
 kill -INT "$tracer" 2>/dev/null || true
 status=0
 wait "$tracer" || status=$?
+stop_sec=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
 tracer=
-kill "$stress" 2>/dev/null || true
+kill -INT "$stress" 2>/dev/null || true
 wait "$stress" 2>/dev/null || true
 stress=
 
@@ -87,8 +93,8 @@ read -r rss0 rssw rssmax rss1 fdw fd1 < <(awk -F'\t' -v w="$warm" 'NR > 1 {
 	} END { if (!seen) { rw = r1; fw = f1 } print r0 + 0, rw + 0, m + 0, r1 + 0, fw + 0, f1 + 0 }' "$samples")
 growth=$((rss1 - rssw))
 want=$(awk -v d="$dur" -v i="$interval" 'BEGIN { printf "%d", d / i * 0.9 }')
-bogo=$(grep -E 'stress-ng: (info|metrc).*(pthread|clone|fork) ' "$out/stress-ng.log" | tail -n 3 |
-	awk '{ printf "%s%s %s", sep, $4, $5; sep = ", " }')
+bogo=$(awk '$2 ~ /^(info|metrc):$/ && $4 ~ /^(pthread|clone|fork)$/ && $6 ~ /^[0-9.]+$/ {
+		printf "%s%s %s bogo ops", sep, $5, $4; sep = ", " }' "$out/stress-ng.log")
 
 verdict=PASS
 why=()
@@ -99,6 +105,10 @@ why=()
 # After warm-up: at most 4 MiB or 10 % more resident memory, no more open files.
 [ "$growth" -le 4096 ] || [ "$growth" -le $((rssw / 10)) ] || why+=("RSS grew by ${growth} kB after warm-up")
 [ "$fd1" -le "$fdw" ] || why+=("open files grew from $fdw to $fd1")
+maxdt=$(grep -o '"dt_sec":[0-9.]*' "$out/refreshes.jsonl" | cut -d: -f2 | sort -g | tail -n1)
+awk -v m="${maxdt:-0}" -v i="$interval" 'BEGIN { exit !(m > 3 * i) }' &&
+	why+=("a refresh took ${maxdt} s (interval ${interval} s): the tracer fell behind")
+awk -v s="$stop_sec" 'BEGIN { exit !(s > 5) }' && why+=("took ${stop_sec} s to stop after SIGINT")
 [ ${#why[@]} -eq 0 ] || verdict=FAIL
 
 {
@@ -106,7 +116,8 @@ why=()
 	echo
 	echo "- $(date -u +%Y-%m-%dT%H:%M:%SZ), kernel $(uname -r), $(nproc) CPUs"
 	echo "- ${dur} s system-wide (\`top --json -d $interval\`) under stress-ng thread churn${bogo:+ ($bogo)}"
-	echo "- tracer exit status $status; $refreshes refreshes (want >= $want)"
+	echo "- tracer exit status $status, ${stop_sec} s after SIGINT; $refreshes refreshes (want >= $want), longest ${maxdt:-?} s"
+	echo "- tracer CPU time $(tail -n1 "$samples" | cut -f5) s over the run"
 	echo "- ring-buffer drops $drops, thread-map-full events $mapfull, intervals with meter anomalies $anom"
 	echo "- RSS: start ${rss0} kB, after ${warm} s ${rssw} kB, max ${rssmax} kB, end ${rss1} kB (growth after warm-up ${growth} kB)"
 	echo "- open files: after warm-up $fdw, end $fd1"

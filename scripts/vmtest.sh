@@ -14,7 +14,10 @@
 #   VMTEST_KERNEL=FILE      boot this bzImage instead of the packaged one
 #   VMTEST_KERNEL_PKG=NAME  kernel package (default: what linux-image-amd64 depends on)
 #   VMTEST_CACHE=DIR        where the extracted kernel is kept between runs
-#                           (default /var/cache/energat-vmtest)
+#                           (default /var/cache/energat-vmtest, else BUILD/vm/cache)
+#   VMTEST_TIMEOUT=SEC      same as --timeout
+# What runs in the guest, and which integration tests it leaves out under
+# emulation (VMTEST_SKIP, with the reasons), is in tests/vm/init.
 #
 # Installs qemu-system-x86 and busybox-static when missing (needs root) and
 # fetches the kernel package with `apt-get download` + `dpkg-deb -x`: nothing
@@ -163,6 +166,7 @@ log=$work/console.log
 # the HPET, whose every read is an emulated MMIO access.
 append="console=ttyS0 panic=-1 rdinit=/init loglevel=4 mitigations=off tsc=reliable"
 [ "$verbose" = 1 ] && append="$append vmtest.verbose=1"
+# shellcheck disable=SC2054 # the commas are QEMU's
 qemu=("$QEMU" -nodefaults -display none -no-reboot
 	-machine pc -accel tcg,thread=multi -cpu max
 	-smp "$CPUS,sockets=$SOCKETS,cores=$CORES,threads=1"
@@ -209,7 +213,7 @@ grep -E '^VMTEST-END ' "$log" | sed 's/^VMTEST-END /vmtest: step /' || true
 grep -E '^VMTEST-SKIP ' "$log" | sed 's/^VMTEST-SKIP /vmtest: not run in the guest: /' || true
 
 problems=()
-[ $qrc -eq 124 ] || [ $qrc -eq 137 ] && problems+=("timeout after ${limit}s")
+[ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ] && problems+=("timeout after ${limit}s")
 grep -q '^VMTEST-DONE' "$log" || problems+=("the guest did not finish (no VMTEST-DONE)")
 grep -q '^Kernel panic' "$log" && problems+=("kernel panic")
 [ "${gsock:-}" = "$SOCKETS" ] || problems+=("guest saw ${gsock:-?} sockets, expected $SOCKETS")

@@ -83,7 +83,7 @@ static int check_meter(const struct options *o, const struct topology *t, FILE *
 				 .proc_root = o->procfs_root,
 				 .topo = t };
 	struct meter *m = NULL;
-	char why[256] = "";
+	char why[1024] = "";
 	int ret;
 
 	ret = meter_open(o->meter, &mo, &m, why, sizeof(why));

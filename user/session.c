@@ -478,12 +478,31 @@ static int reserve_threads(struct session *s, size_t n)
 	return 0;
 }
 
-/* Host side: meter energy, utilisation, E/B/D per socket. */
-static void compute_host(struct session *s, const struct tracer_sample *ts, struct model_host *h)
+/*
+ * The meter is read right after the checkpoint, so energy and CPU time
+ * cover the same window. The model meter's memory input is the previous
+ * interval's (the new samples come after this read).
+ */
+static void read_meter(struct session *s, const struct tracer_sample *ts, struct meter_energy *e)
+{
+	struct meter_input in = { .dt_sec = ts->dt_sec };
+	int sock;
+
+	for (sock = 0; sock < s->topo.nr_sockets; sock++) {
+		double cap = ts->dt_sec * 1e9 * s->topo.socket_nr_cpus[sock];
+
+		in.busy_frac[sock] = model_percent(ts->busy_ns[sock], cap) / 100;
+		in.mem_used_frac[sock] = s->res.mem_percent[sock] / 100;
+	}
+	meter_read(s->meter, &in, e);
+}
+
+/* Host side: utilisation and E/B/D per socket. */
+static void compute_host(struct session *s, const struct tracer_sample *ts,
+			 const struct meter_energy *me, struct model_host *h)
 {
 	struct interval_result *r = &s->res;
-	struct meter_input in = { .dt_sec = ts->dt_sec };
-	struct meter_energy e;
+	const struct meter_energy e = *me;
 	int sock, last = s->next_sample - 1;
 
 	for (sock = 0; sock < r->nr_sockets; sock++) {
@@ -493,10 +512,7 @@ static void compute_host(struct session *s, const struct tracer_sample *ts, stru
 		r->host_busy_ns[sock] = ts->busy_ns[sock];
 		r->cpu_percent[sock] = model_percent(ts->busy_ns[sock], cap);
 		r->mem_percent[sock] = model_percent(used, s->node_total[sock]);
-		in.busy_frac[sock] = r->cpu_percent[sock] / 100;
-		in.mem_used_frac[sock] = r->mem_percent[sock] / 100;
 	}
-	meter_read(s->meter, &in, &e);
 	r->meter_anomalies = e.anomalies;
 	if (e.anomalies)
 		fprintf(stderr,
@@ -548,7 +564,8 @@ static void sample_rss(struct session *s)
 		    (p = proc_mem_get(s, r->threads[i].pid)))
 			for (sock = 0; sock < r->nr_sockets; sock++)
 				for (k = 0; k < s->nr_samples; k++)
-					p->bytes[sock * s->nr_samples + k] = rss * cpu[sock] / total;
+					p->bytes[sock * s->nr_samples + k] =
+						rss * cpu[sock] / total;
 		i = n;
 	}
 }
@@ -592,7 +609,35 @@ static void thread_dram(struct session *s, const struct model_host *h)
 	}
 }
 
-static int compute(struct session *s, const struct tracer_sample *ts)
+/*
+ * Processes and threads of the target: those alive at the last memory
+ * sample, or, when more, those that ran (a target that exited during the
+ * interval has no /proc left to read). Rows are sorted by pid.
+ */
+static void count_target(struct session *s)
+{
+	struct interval_result *r = &s->res;
+	int procs = 0, threads = 0, ran_procs = 0, ran_threads = 0;
+	size_t i;
+
+	for (i = 0; i < (size_t)s->nr_procs; i++) {
+		if (s->procs[i].pid == s->self)
+			continue;
+		procs++;
+		threads += s->procs[i].nr_threads;
+	}
+	for (i = 0; target_mode(s) && i < r->nr_threads; i++) {
+		if (r->threads[i].is_tracer)
+			continue;
+		ran_threads++;
+		ran_procs += i == 0 || r->threads[i].pid != r->threads[i - 1].pid;
+	}
+	r->num_proc = procs > ran_procs ? procs : ran_procs;
+	r->num_threads = threads > ran_threads ? threads : ran_threads;
+}
+
+static int compute(struct session *s, const struct tracer_sample *ts, const struct meter_energy *e,
+		   double now)
 {
 	struct interval_result *r = &s->res;
 	struct model_credit target = { 0 }, tracer = { 0 };
@@ -600,7 +645,7 @@ static int compute(struct session *s, const struct tracer_sample *ts)
 	size_t i;
 	int sock, ret;
 
-	r->time = wall_now();
+	r->time = now;
 	r->dt_sec = ts->dt_sec;
 	r->nr_sockets = s->topo.nr_sockets;
 	r->meter = meter_name(s->meter);
@@ -608,7 +653,8 @@ static int compute(struct session *s, const struct tracer_sample *ts)
 	r->rb_drops = ts->rb_drops;
 	r->map_full = ts->map_full;
 	r->targets_full = ts->targets_full;
-	compute_host(s, ts, &h);
+	/* The meter is read right after the checkpoint: its dt and ts->dt_sec agree to microseconds. */
+	compute_host(s, ts, e, &h);
 
 	ret = reserve_threads(s, ts->threads.len + 1);
 	if (ret)
@@ -647,13 +693,7 @@ static int compute(struct session *s, const struct tracer_sample *ts)
 	model_ascribe(&s->params, &h, &r->energy, &tracer, &r->tracer);
 	thread_dram(s, &h);
 
-	r->num_proc = r->num_threads = 0;
-	for (i = 0; i < (size_t)s->nr_procs; i++) {
-		if (s->procs[i].pid == s->self)
-			continue;
-		r->num_proc++;
-		r->num_threads += s->procs[i].nr_threads;
-	}
+	count_target(s);
 	return 0;
 }
 
@@ -682,6 +722,8 @@ int session_step(struct session *s, volatile sig_atomic_t *stop)
 {
 	double interval = s->o.interval, start = s->next_boundary - interval;
 	struct tracer_sample ts;
+	struct meter_energy me;
+	double now;
 	int over = 0, ret, i;
 
 	while (!over) {
@@ -721,9 +763,11 @@ int session_step(struct session *s, volatile sig_atomic_t *stop)
 	ret = tracer_sample(s->tracer, &ts);
 	if (ret)
 		return ret;
+	now = wall_now(); /* the checkpoint's time, not after the memory reads */
+	read_meter(s, &ts, &me);
 	while (s->next_sample < s->nr_samples)
 		sample_memory(s);
-	ret = compute(s, &ts);
+	ret = compute(s, &ts, &me, now);
 	for (i = 0; !ret && i < s->nr_sinks; i++)
 		ret = s->sinks[i].fn(s->sinks[i].ctx, &s->res);
 	s->next_sample = 0;

@@ -63,7 +63,8 @@ static int write_threads(struct sink_csv *c, const struct interval_result *r)
 				.ascribed_dram_joules = t->dram_j[sock],
 			};
 
-			if (!t->cpu_ns[sock])
+			/* A thread's share of its process's DRAM may sit on a socket it did not run on. */
+			if (!t->cpu_ns[sock] && !t->pkg_j[sock] && !t->dram_j[sock])
 				continue;
 			n = csv_format_thread_row(&row, line, sizeof(line));
 			if (n < 0)

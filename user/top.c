@@ -224,6 +224,8 @@ int run_top(const struct options *o, volatile sig_atomic_t *stop)
 	}
 	c.meter_why = session_meter_why(c.s);
 	top_model_init(&c.model);
+	c.model.cur.sum.gamma = o->gamma;
+	c.model.cur.sum.delta = o->delta;
 	pthread_mutex_init(&c.lock, NULL);
 	session_add_sink(c.s, top_sink, &c);
 	if (o->top_batch) {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include <json-c/json.h>
+#include "model.h"
 #include "top_model.h"
 
 #define MAP_MIN_CAP 64
@@ -241,6 +242,7 @@ static void fill_summary(struct top_summary *s, const struct interval_result *r)
 			s->tracer_dram_w += r->tracer.dram_j[sock] / dt;
 		}
 		o->cpu_pct = r->cpu_percent[sock];
+		o->busy_ns = r->host_busy_ns[sock];
 		o->has_dram = r->has_dram[sock];
 		tracer_ns += r->tracer_cpu_ns[sock];
 	}
@@ -263,6 +265,8 @@ static void thread_row(struct top_row *row, const struct thread_result *t,
 		row->cpu_ns += t->cpu_ns[sock];
 		row->pkg_j += t->pkg_j[sock];
 		row->dram_j += t->dram_j[sock];
+		row->sock_ns[sock] = t->cpu_ns[sock];
+		row->sock_dram_j[sock] = t->dram_j[sock];
 	}
 	memcpy(row->comm, t->comm, sizeof(row->comm));
 	row->comm[sizeof(row->comm) - 1] = '\0';
@@ -281,6 +285,13 @@ static void thread_row(struct top_row *row, const struct thread_result *t,
 /* Adds b's interval figures into a (same dt). */
 static void add_row(struct top_row *a, const struct top_row *b)
 {
+	int s;
+
+	for (s = 0; s < ENERGAT_MAX_SOCKETS; s++) {
+		a->sock_ns[s] += b->sock_ns[s];
+		a->sock_dram_j[s] += b->sock_dram_j[s];
+		a->sock_mem[s] += b->sock_mem[s];
+	}
 	a->nr_threads += b->nr_threads;
 	a->exited = a->exited && b->exited;
 	a->sockets |= b->sockets;
@@ -290,6 +301,51 @@ static void add_row(struct top_row *a, const struct top_row *b)
 	a->dram_w += b->dram_w;
 	a->pkg_j += b->pkg_j;
 	a->dram_j += b->dram_j;
+}
+
+/* An aggregate's package energy as one target: D_pkg[s] * (Σ t / H[s])^gamma. */
+static void credit_pkg(struct top_row *a, const struct top_summary *s)
+{
+	int sock;
+
+	if (!(s->gamma > 0) || !(s->dt_sec > 0))
+		return;
+	a->pkg_j = 0;
+	for (sock = 0; sock < s->nr_sockets; sock++)
+		a->pkg_j += s->sock[sock].pkg_dyn_w * s->dt_sec *
+			    model_credit(model_cpu_frac(a->sock_ns[sock], s->sock[sock].busy_ns),
+					 s->gamma);
+	a->pkg_w = a->pkg_j / s->dt_sec;
+}
+
+/* A process's f_mem per socket, back from its DRAM joules: (A / D)^(1/delta). */
+static void process_mem(struct top_row *p, const struct top_summary *s)
+{
+	int sock;
+
+	for (sock = 0; sock < s->nr_sockets; sock++) {
+		double d = s->sock[sock].dram_dyn_w * s->dt_sec, q;
+
+		p->sock_mem[sock] = 0;
+		if (!(s->delta > 0) || !(d > 0) || !(p->sock_dram_j[sock] > 0))
+			continue;
+		q = p->sock_dram_j[sock] / d;
+		p->sock_mem[sock] = q >= 1 ? 1 : pow(q, 1 / s->delta);
+	}
+}
+
+/* A cgroup's DRAM energy as one target: D_dram[s] * min(1, Σ f_mem)^delta. */
+static void credit_dram(struct top_row *a, const struct top_summary *s)
+{
+	int sock;
+
+	if (!(s->delta > 0) || !(s->dt_sec > 0))
+		return;
+	a->dram_j = 0;
+	for (sock = 0; sock < s->nr_sockets; sock++)
+		a->dram_j += s->sock[sock].dram_dyn_w * s->dt_sec *
+			     model_credit(a->sock_mem[sock], s->delta);
+	a->dram_w = a->dram_j / s->dt_sec;
 }
 
 static int cmp_pid_tid(const void *x, const void *y)
@@ -343,6 +399,8 @@ static int build_processes(struct top_model *m)
 		/* /proc's name of the process, when its main thread did not run. */
 		if (p->pcomm[0] && !leader)
 			memcpy(p->comm, p->pcomm, sizeof(p->comm));
+		credit_pkg(p, &s->sum);
+		process_mem(p, &s->sum);
 		e = top_map_get(&m->cum[TOP_VIEW_PROCESSES], p->pid, NULL);
 		if (!e)
 			return -ENOMEM;
@@ -400,6 +458,8 @@ static int build_cgroups(struct top_model *m)
 	for (i = 0; i < out; i++) {
 		struct top_map_entry *e;
 
+		credit_pkg(&c[i], &s->sum);
+		credit_dram(&c[i], &s->sum);
 		e = top_map_get(&m->cum[TOP_VIEW_CGROUPS], top_hash_name(c[i].cgroup), c[i].cgroup);
 		if (!e)
 			return -ENOMEM;
@@ -647,6 +707,12 @@ size_t top_format_header(const struct top_summary *s, const char *meter_why, cha
 		       "baseline 0 W (live view): all package and DRAM power counts as dynamic\n");
 	else
 		append(buf, len, &pos, "baseline %.2f W\n", base);
+	/* With a concave credit a row's share is not proportional: say so. */
+	if (s->gamma > 0 && s->gamma != 1)
+		append(buf, len, &pos,
+		       "rows: dynamic power x (CPU share)^%.2f (gamma): they do not add up "
+		       "(--gamma 1 for proportional shares)\n",
+		       s->gamma);
 	for (sock = 0; sock < s->nr_sockets; sock++) {
 		const struct top_socket *o = &s->sock[sock];
 
@@ -867,6 +933,8 @@ char *top_json(const struct top_snapshot *s, enum top_view v, enum top_sort key)
 	json_object_object_add(o, "meter_anomalies", json_object_new_int64(m->meter_anomalies));
 	/* top runs without a baseline file: P_base = 0 (model.md §4.1). */
 	json_object_object_add(o, "live_view", json_object_new_boolean(1));
+	if (m->gamma > 0)
+		json_object_object_add(o, "gamma", jnum(m->gamma, "%g"));
 	socks = json_object_new_array();
 	for (sock = 0; socks && sock < m->nr_sockets; sock++) {
 		const struct top_socket *k = &m->sock[sock];

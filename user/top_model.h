@@ -11,6 +11,13 @@
  *  - Watts are the interval's ascribed joules / dt: package = Σ_s pkg_j[s],
  *    DRAM = Σ_s dram_j[s]; "power" (the default sort) is their sum, and the
  *    cumulative joules are package + DRAM since top started.
+ *  - Process and cgroup rows sum their threads' CPU time, and with the
+ *    summary's gamma/delta set they are credited as one target each
+ *    (model.md §4.2-4.4): package D_pkg[s] * (Σ t / H[s])^gamma, DRAM
+ *    D_dram[s] * (Σ f_mem)^delta, each process's f_mem recovered from its
+ *    DRAM joules. Summing the threads' own concave shares instead would give
+ *    a process of 100 barely running threads more than the whole socket.
+ *    With gamma = delta = 1 both are the same sum.
  *  - CPU% is of one CPU, as in top: a process or cgroup may exceed 100.
  *  - A thread's cumulative joules are dropped after the interval it exited
  *    in; a process's when its main thread (tid == pid) exited.
@@ -60,6 +67,9 @@ struct top_row {
 	unsigned int sockets; /* bit s: ran on socket s */
 	double cpu_ns, cpu_pct, pkg_w, dram_w, pkg_j, dram_j;
 	double joules; /* cumulative package + DRAM joules since top started */
+	/* Per socket, for crediting aggregates: CPU ns, DRAM joules, f_mem. */
+	double sock_ns[ENERGAT_MAX_SOCKETS], sock_dram_j[ENERGAT_MAX_SOCKETS];
+	double sock_mem[ENERGAT_MAX_SOCKETS];
 	char user[TOP_USER_LEN]; /* cgroup rows: the common user, else "*" */
 	char comm[ENERGAT_COMM_LEN]; /* process rows: the main thread's, else pcomm */
 	char pcomm[ENERGAT_COMM_LEN]; /* the process's comm from /proc, "" if unknown */
@@ -70,6 +80,7 @@ struct top_socket {
 	double pkg_w, pkg_base_w, pkg_dyn_w;
 	double dram_w, dram_base_w, dram_dyn_w;
 	double cpu_pct;
+	double busy_ns; /* H[s] */
 	int has_dram;
 };
 
@@ -83,6 +94,11 @@ struct top_summary {
 	double tracer_cpu_pct, tracer_pkg_w, tracer_dram_w;
 	unsigned long long rb_drops, map_full;
 	unsigned long interval; /* 1 for the first */
+	/*
+	 * The credit exponents, set by the caller and kept across intervals.
+	 * 0: not said; aggregates then sum their threads' shares.
+	 */
+	double gamma, delta;
 };
 
 /* One interval's rows in every view, sorted: what a screen or a batch line shows. */

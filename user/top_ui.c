@@ -28,7 +28,7 @@ struct ui {
 	int have; /* snap holds an interval */
 	enum top_view view, last_plain; /* last_plain: threads or processes, for 'c' */
 	enum top_sort sort;
-	int reverse, paused;
+	int reverse, paused, help;
 	size_t offset; /* first row shown */
 	int rows_shown; /* rows that fit, from the last draw */
 	char errbuf[ERR_KEEP]; /* captured stderr */
@@ -93,6 +93,24 @@ static void put_line(int y, const char *s, attr_t attr)
 	attroff(attr);
 }
 
+static const char *const help_text[] = {
+	"energat-bpf top: keys",
+	"",
+	"  q          quit",
+	"  t          threads <-> processes (a process sums its threads)",
+	"  c          cgroups (container, systemd unit) on/off",
+	"  p, space   pause the screen (energy keeps being counted)",
+	"  w          sort by power: package + DRAM watts (default)",
+	"  u          sort by CPU%",
+	"  k / d      sort by package / DRAM watts",
+	"  j          sort by total joules since top started",
+	"  i / n      sort by PID / name",
+	"  r          reverse the order",
+	"  arrows, PgUp, PgDn, Home, End   scroll",
+	"",
+	"Rows exited during the interval are dimmed. Any key closes this help.",
+};
+
 static void draw(struct ui *u)
 {
 	char head[4096], line[TOP_LINE_MAX], *p, *nl;
@@ -100,6 +118,12 @@ static void draw(struct ui *u)
 	int y = 0;
 
 	erase();
+	if (u->help) {
+		for (i = 0; i < sizeof(help_text) / sizeof(help_text[0]); i++)
+			put_line(i, help_text[i], i ? 0 : A_BOLD);
+		refresh();
+		return;
+	}
 	if (!u->have) {
 		snprintf(line, sizeof(line),
 			 "energat-bpf top: waiting for the first interval (%.2f s)...   q quits",
@@ -122,7 +146,7 @@ static void draw(struct ui *u)
 	n = u->snap.nr[u->view];
 	snprintf(line, sizeof(line),
 		 "%zu %s, sorted by %s%s%s | q quit  t threads/processes  c cgroups  "
-		 "w/u/k/d/j/i/n sort  r reverse  p pause  arrows scroll",
+		 "w/u/k/d/j/i/n sort  r reverse  p pause  h help",
 		 n, top_view_name(u->view), top_sort_name(u->sort), u->reverse ? " (reversed)" : "",
 		 u->paused ? "  [PAUSED]" : "");
 	put_line(y++, line, 0);
@@ -177,7 +201,16 @@ static int key(struct ui *u, int ch)
 {
 	size_t page = u->rows_shown > 1 ? u->rows_shown - 1 : 1;
 
+	if (u->help && ch != KEY_RESIZE) {
+		u->help = 0;
+		return ch == 'q' || ch == 'Q';
+	}
 	switch (ch) {
+	case 'h':
+	case 'H':
+	case '?':
+		u->help = 1;
+		break;
 	case 'q':
 	case 'Q':
 		return 1;

@@ -19,6 +19,7 @@
 #define DEFAULT_RINGBUF (4u << 20)
 #define MAX_SEED_PIDS 65536
 #define BATCH 1024
+#define MAX_DYING 1024
 
 struct tracer {
 	struct energat_bpf *skel;
@@ -38,6 +39,8 @@ struct tracer {
 	size_t batch_cap;
 	int batch_ok;
 	int apply_err;
+	__u32 dying[MAX_DYING]; /* targets seen dying at the previous boundary */
+	int nr_dying;
 };
 
 static __u64 now_ns(void)
@@ -128,7 +131,7 @@ static int configure(struct tracer *t, const struct tracer_opts *o)
 
 static int add_target(struct tracer *t, __u32 tgid)
 {
-	__u8 one = 1;
+	__u8 one = ENERGAT_TARGET_LIVE;
 
 	return bpf_map__update_elem(t->skel->maps.targets, &tgid, sizeof(tgid), &one, sizeof(one),
 				    BPF_ANY);
@@ -451,6 +454,60 @@ static void read_stats(struct tracer *t, struct tracer_sample *s)
 	free(st);
 }
 
+/*
+ * Walk the targets map: store up to max live tgids in out (out may be NULL),
+ * and, when dying is given, the dying ones there. Returns the live count.
+ */
+static int walk_targets(const struct tracer *t, int *out, int max, __u32 *dying, int *nr_dying)
+{
+	int fd = bpf_map__fd(t->skel->maps.targets);
+	__u32 key, next;
+	int n = 0, ret;
+	__u8 v;
+
+	ret = bpf_map_get_next_key(fd, NULL, &key);
+	while (!ret) {
+		if (!bpf_map_lookup_elem(fd, &key, &v)) {
+			if (v == ENERGAT_TARGET_LIVE && n < max)
+				out[n++] = key;
+			else if (v == ENERGAT_TARGET_DYING && dying && *nr_dying < MAX_DYING)
+				dying[(*nr_dying)++] = key;
+		}
+		ret = bpf_map_get_next_key(fd, &key, &next);
+		key = next;
+	}
+	return errno == ENOENT ? n : -errno;
+}
+
+int tracer_target_pids(const struct tracer *t, int *out, int max)
+{
+	return walk_targets(t, out, max, NULL, NULL);
+}
+
+/*
+ * Forget processes that finished dying: those seen dying a whole interval
+ * ago have had their final switches. Deleting only if still dying keeps a
+ * tgid that a new target process has taken since.
+ */
+static void reap_targets(struct tracer *t)
+{
+	int fd = bpf_map__fd(t->skel->maps.targets);
+	__u32 now[MAX_DYING];
+	int i, j, n = 0;
+	__u8 v;
+
+	if (t->system_wide)
+		return;
+	walk_targets(t, NULL, 0, now, &n);
+	for (i = 0; i < t->nr_dying; i++)
+		for (j = 0; j < n; j++)
+			if (now[j] == t->dying[i] && !bpf_map_lookup_elem(fd, &now[j], &v) &&
+			    v == ENERGAT_TARGET_DYING)
+				bpf_map_delete_elem(fd, &now[j]);
+	memcpy(t->dying, now, n * sizeof(now[0]));
+	t->nr_dying = n;
+}
+
 int tracer_sample(struct tracer *t, struct tracer_sample *s)
 {
 	size_t nr_gone;
@@ -489,27 +546,9 @@ int tracer_sample(struct tracer *t, struct tracer_sample *s)
 	if (ret)
 		return ret;
 	read_stats(t, s);
+	reap_targets(t);
 	s->threads = t->out;
 	return 0;
-}
-
-int tracer_target_pids(const struct tracer *t, int *out, int max)
-{
-	int fd = bpf_map__fd(t->skel->maps.targets);
-	__u32 key, next;
-	int n = 0, ret;
-
-	ret = bpf_map_get_next_key(fd, NULL, &key);
-	while (!ret) {
-		if (n < max)
-			out[n] = key;
-		n++;
-		ret = bpf_map_get_next_key(fd, &key, &next);
-		key = next;
-	}
-	if (errno != ENOENT)
-		return -errno;
-	return n < max ? n : max;
 }
 
 int tracer_nr_targets(const struct tracer *t)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -67,7 +68,7 @@ pid_t e2e_spawn(char *const argv[], const char *out_path, int cpu, int pgrp)
 
 pid_t e2e_spawn_nice(char *const argv[], const char *out_path, int cpu, int pgrp, int nice)
 {
-	pid_t pid;
+	pid_t parent = getpid(), pid;
 
 	fflush(stdout);
 	fflush(stderr);
@@ -82,6 +83,10 @@ pid_t e2e_spawn_nice(char *const argv[], const char *out_path, int cpu, int pgrp
 
 		if (fd < 0 || in < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0 || dup2(in, 0) < 0)
 			_exit(126);
+		/* A test that crashes leaves nothing running (energat-bpf stops cleanly). */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(126);
 		if (nice) {
 			FILE *ag;
 
@@ -89,10 +94,10 @@ pid_t e2e_spawn_nice(char *const argv[], const char *out_path, int cpu, int pgrp
 			ag = fopen("/proc/self/autogroup", "w");
 			if (ag) {
 				fprintf(ag, "%d\n", nice);
-				fclose(ag); /* no autogroups: nothing to do */
+				fclose(ag);
 			}
-			if (setpriority(PRIO_PROCESS, 0, nice))
-				_exit(126);
+			/* Without autogroups or CAP_SYS_NICE: run as it is. */
+			setpriority(PRIO_PROCESS, 0, nice);
 		} else if (pgrp) {
 			setpgid(0, 0);
 		}
@@ -185,7 +190,8 @@ int e2e_read_pid_cpu(const char *path, int *pid, long long *cpu_ns)
 	if (!text)
 		return -1;
 	/* Other output may share the file: take the first line that fits. */
-	for (line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+	for (line = text; line && *line;
+	     line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
 		char tail;
 
 		if (sscanf(line, "%d %lld%c", pid, cpu_ns, &tail) == 3 && tail == '\n') {
@@ -275,10 +281,10 @@ int e2e_sim_start(struct e2e_sim *s, int sockets, double p0, double k, double q0
 	 * not lag behind (it would book a backlog of busy time into a later
 	 * interval). It costs a few % of one CPU; run it at the top nice level.
 	 */
-	s->pid = e2e_spawn_nice(
-		(char *[]){ sim, "--root", s->dir, "--sockets", a_sock, "--p0", a_p0, "--k", a_k,
-			    "--q0", a_q0, "--q", a_q, "--period-ms", "2", NULL },
-		s->log, sim_cpu, 0, -20);
+	s->pid = e2e_spawn_nice((char *[]){ sim, "--root", s->dir, "--sockets", a_sock, "--p0",
+					    a_p0, "--k", a_k, "--q0", a_q0, "--q", a_q,
+					    "--period-ms", "2", NULL },
+				s->log, sim_cpu, 0, -20);
 	if (s->pid < 0)
 		goto fail;
 	snprintf(ready, sizeof(ready), "%s/.raplsim-ready", s->dir);

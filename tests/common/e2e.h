@@ -24,7 +24,7 @@ const char *e2e_path(const char *name, char *buf, size_t len);
 /*
  * Start argv[0] (a path) with stdout and stderr appended to out_path (NULL:
  * /dev/null), pinned to cpu (-1: any), in a new process group when pgrp.
- * Returns the pid or -1.
+ * It gets SIGTERM if the test dies. Returns the pid or -1.
  */
 pid_t e2e_spawn(char *const argv[], const char *out_path, int cpu, int pgrp);
 /*

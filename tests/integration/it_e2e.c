@@ -176,8 +176,7 @@ static void finish_trace(struct trace *t, double timeout, int want_status)
 	t->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	if (t->status != want_status) {
 		print_log(t);
-		fail_msg("%s: energat-bpf exited %d, expected %d", t->name, t->status,
-			 want_status);
+		fail_msg("%s: energat-bpf exited %d, expected %d", t->name, t->status, want_status);
 	}
 	if (e2e_read_pid_cpu(t->log, &t->cmd_pid, &t->cmd_cpu_ns))
 		t->cmd_pid = 0;
@@ -201,7 +200,6 @@ struct ival {
 	double A[NR_SOCKETS], f[NR_SOCKETS]; /* ascribed pkg J, pkg_credit_frac */
 	double H[NR_SOCKETS]; /* host busy s, from pkg_percent (one CPU per socket) */
 	double thr_T[NR_SOCKETS], thr_A[NR_SOCKETS]; /* sums of the thread rows */
-	int thr_rows;
 };
 
 #define MAX_IVALS 64
@@ -258,7 +256,6 @@ static int intervals(const struct trace *t, struct ival *v)
 			fail_msg("%s: thread row %d has a time of no interval", t->name, r + 1);
 		v[i].thr_T[s] += num(&t->th, r, "cpu_sec");
 		v[i].thr_A[s] += num(&t->th, r, "ascribed_pkg_joules");
-		v[i].thr_rows++;
 	}
 	return n;
 }
@@ -351,8 +348,9 @@ static void check_consistency(const struct trace *t, const struct ival *v, int n
 			 * below is tight.
 			 */
 			if (fabs(iv->B[s] - SIM_P0 * iv->dt) > SIM_P0 * (0.25 * iv->dt + 0.01))
-				fail_msg("%s: interval %d socket %d: base %.4f J, P0 x %.4f s = %.4f J",
-					 t->name, i + 1, s, iv->B[s], iv->dt, SIM_P0 * iv->dt);
+				fail_msg(
+					"%s: interval %d socket %d: base %.4f J, P0 x %.4f s = %.4f J",
+					t->name, i + 1, s, iv->B[s], iv->dt, SIM_P0 * iv->dt);
 			base += iv->B[s] / NR_SOCKETS;
 			if (fabs(iv->B[s] / SIM_P0 - iv->dt) > fabs(worst))
 				worst = iv->B[s] / SIM_P0 - iv->dt;
@@ -360,14 +358,14 @@ static void check_consistency(const struct trace *t, const struct ival *v, int n
 				fail_msg("%s: interval %d socket %d: thread rows sum to %.9g J, "
 					 "target %.9g J",
 					 t->name, i + 1, s, iv->thr_A[s], iv->A[s]);
-			if (fabs(iv->thr_T[s] - iv->f[s] * iv->H[s]) >
-			    1e-6 * iv->thr_T[s] + 1e-9)
+			if (fabs(iv->thr_T[s] - iv->f[s] * iv->H[s]) > 1e-6 * iv->thr_T[s] + 1e-9)
 				fail_msg("%s: interval %d socket %d: thread cpu_sec sum %.9f s, "
 					 "f_cpu x H = %.9f s",
 					 t->name, i + 1, s, iv->thr_T[s], iv->f[s] * iv->H[s]);
 			if (iv->A[s] > iv->D[s] * (1 + 1e-9) + 1e-12)
-				fail_msg("%s: interval %d socket %d: ascribed %.6f J > dynamic %.6f J",
-					 t->name, i + 1, s, iv->A[s], iv->D[s]);
+				fail_msg(
+					"%s: interval %d socket %d: ascribed %.6f J > dynamic %.6f J",
+					t->name, i + 1, s, iv->A[s], iv->D[s]);
 		}
 		/*
 		 * Every interval but the last lasts one --interval; the first also
@@ -382,8 +380,8 @@ static void check_consistency(const struct trace *t, const struct ival *v, int n
 	       "window - BPF window, worst interval: %+.1f ms\n",
 	       t->name, base, base / SIM_P0, secs, 1e3 * worst);
 	if (fabs(base / SIM_P0 - secs) > 0.05)
-		fail_msg("%s: base %.4f J is P0 x %.4f s, the intervals last %.4f s", t->name,
-			 base, base / SIM_P0, secs);
+		fail_msg("%s: base %.4f J is P0 x %.4f s, the intervals last %.4f s", t->name, base,
+			 base / SIM_P0, secs);
 	for (r = 0; r < t->th.nrows; r++) {
 		double a = num(&t->th, r, "ascribed_pkg_joules");
 
@@ -574,9 +572,10 @@ static int conservation(const char *xname, const struct ival *x, int nx, const s
 			if (s == 1 && busy_share >= 0.97) {
 				(*only)++;
 				if (sum < 0.95 * d)
-					fail_msg("(c) %s interval %d: the only load got %.4f J of D "
-						 "%.4f J (%.2f%%)",
-						 xname, i + 1, sum, d, 100 * sum / d);
+					fail_msg(
+						"(c) %s interval %d: the only load got %.4f J of D "
+						"%.4f J (%.2f%%)",
+						xname, i + 1, sum, d, 100 * sum / d);
 			}
 		}
 	}
@@ -610,10 +609,8 @@ static void test_conservation(void **state)
 	check_duty_rows(&x, 1);
 	check_duty_rows(&y, 1);
 	printf("  CPU: x %.4f s, y %.4f s\n", x.cmd_cpu_ns / 1e9, y.cmd_cpu_ns / 1e9);
-	check_rel("x ascribed pkg J vs k x CPU s", sum_A(vx, nx), SIM_K * x.cmd_cpu_ns / 1e9,
-		  0.03);
-	check_rel("y ascribed pkg J vs k x CPU s", sum_A(vy, ny), SIM_K * y.cmd_cpu_ns / 1e9,
-		  0.03);
+	check_rel("x ascribed pkg J vs k x CPU s", sum_A(vx, nx), SIM_K * x.cmd_cpu_ns / 1e9, 0.03);
+	check_rel("y ascribed pkg J vs k x CPU s", sum_A(vy, ny), SIM_K * y.cmd_cpu_ns / 1e9, 0.03);
 
 	/* The span when both commands ran (both tracers cover their command's life). */
 	from = fmax(vx[0].time - vx[0].dt, vy[0].time - vy[0].dt) - 0.01;
@@ -679,6 +676,53 @@ static void test_gamma(void **state)
 	check_rel("(d) A/D vs (run f)^0.3", A / D, pow(f_run, 0.3), 0.03);
 	printf("  (d) for reference: 0.5^0.3 = %.4f, got %.4f\n", pow(0.5, 0.3), A / D);
 	free_trace(&g);
+}
+
+/*
+ * Thread CSV, DRAM column (model.md §4.6: a process's DRAM energy is split
+ * among its threads by CPU time, evenly if it used none): per interval and
+ * socket, the thread rows' ascribed_dram_joules add up to the target's
+ * (delta = 1). The fake topology puts all real memory on node 0 (socket 0)
+ * and the target runs on cpu1 (socket 1): its DRAM energy is on a socket
+ * where its threads used no CPU.
+ */
+static void test_thread_dram_rows(void **state)
+{
+	static struct trace t;
+	char *cmd[] = { duty, "1", "0.3", "2.5", "10", "2", NULL };
+	struct ival v[MAX_IVALS];
+	double target[MAX_IVALS][NR_SOCKETS] = { { 0 } }, rows[MAX_IVALS][NR_SOCKETS] = { { 0 } };
+	int n, i, r, s, bad = 0;
+
+	(void)state;
+	start_trace(&t, "dram-rows", &(struct run){ .gamma = "1", .cmd = cmd, .nice = NICE });
+	finish_trace(&t, 20, 0);
+	n = intervals(&t, v);
+	check_consistency(&t, v, n, 1);
+	check_duty_rows(&t, 2);
+	for (r = 0; r < t.tr.nrows; r++)
+		target[r / NR_SOCKETS][r % NR_SOCKETS] = num(&t.tr, r, "ascribed_dram_joules");
+	for (r = 0; r < t.th.nrows; r++) {
+		for (i = 0; i < n && v[i].time != num(&t.th, r, "time"); i++)
+			;
+		rows[i][(int)num(&t.th, r, "socket")] += num(&t.th, r, "ascribed_dram_joules");
+	}
+	/* Precondition: the target's memory was measured and lies on socket 0. */
+	assert_true(target[0][0] > 0);
+	for (i = 0; i < n; i++) {
+		for (s = 0; s < NR_SOCKETS; s++) {
+			int ok = fabs(rows[i][s] - target[i][s]) <= 1e-6 * target[i][s] + 1e-12;
+
+			printf("  interval %d socket %d: target dram %.6g J, thread rows %.6g J%s\n",
+			       i + 1, s, target[i][s], rows[i][s], ok ? "" : "  <-- missing");
+			bad += !ok;
+		}
+	}
+	if (bad)
+		fail_msg("%d interval/socket(s) where the thread rows' DRAM joules do not add up "
+			 "to the target's: rows are left out where a thread had no CPU time",
+			 bad);
+	free_trace(&t);
 }
 
 /*
@@ -775,14 +819,19 @@ static int setup(void **state)
 		fprintf(stderr, "it_e2e: no %s or %s: run make first\n", bin, duty);
 		return -1;
 	}
-	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
-		printf("skip: it_e2e needs 2 CPUs (one per simulated socket)\n");
+	/*
+	 * The figures assume one CPU per simulated socket: host busy time H is
+	 * read from pkg_percent, /proc/stat's busy time of socket 1 is cpu1's.
+	 */
+	if (sysconf(_SC_NPROCESSORS_ONLN) != 2 || access("/sys/devices/system/cpu/cpu1", F_OK)) {
+		printf("skip: it_e2e needs exactly 2 online CPUs, 0 and 1 (one per simulated "
+		       "socket)\n");
 		return 0;
 	}
 	if (e2e_sim_start(&sim, NR_SOCKETS, SIM_P0, SIM_K, SIM_Q0, SIM_Q, HOUSE_CPU))
 		return -1;
-	printf("simulator tree %s: P0 %g W, k %g W per busy CPU (pid %d)\n", sim.dir, SIM_P0,
-	       SIM_K, sim.pid);
+	printf("simulator tree %s: P0 %g W, k %g W per busy CPU (pid %d)\n", sim.dir, SIM_P0, SIM_K,
+	       sim.pid);
 	ready = 1;
 	return 0;
 }
@@ -830,6 +879,7 @@ static void maybe_skip(void)
 T(test_burners_and_sleeper)
 T(test_conservation)
 T(test_gamma)
+T(test_thread_dram_rows)
 T(test_sigint_pid)
 T(test_sigint_group)
 
@@ -839,6 +889,7 @@ int main(void)
 		cmocka_unit_test_teardown(root_test_burners_and_sleeper, teardown),
 		cmocka_unit_test_teardown(root_test_conservation, teardown),
 		cmocka_unit_test_teardown(root_test_gamma, teardown),
+		cmocka_unit_test_teardown(root_test_thread_dram_rows, teardown),
 		cmocka_unit_test_teardown(root_test_sigint_pid, teardown),
 		cmocka_unit_test_teardown(root_test_sigint_group, teardown),
 	};

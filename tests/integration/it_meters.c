@@ -77,10 +77,10 @@ static const char *find_line(const char *text, ...)
 	return NULL;
 }
 
-#define assert_line(text, ...)                                                             \
-	do {                                                                               \
-		if (!find_line(text, __VA_ARGS__, NULL))                                   \
-			fail_msg("no output line with all of: %s", #__VA_ARGS__);          \
+#define assert_line(text, ...)                                                    \
+	do {                                                                      \
+		if (!find_line(text, __VA_ARGS__, NULL))                          \
+			fail_msg("no output line with all of: %s", #__VA_ARGS__); \
 	} while (0)
 
 /* Run `energat-bpf ARGS...` to completion; its stdout + stderr in *out (malloc'd). */
@@ -131,8 +131,8 @@ static void test_check_sim_tree(void **state)
 
 	(void)state;
 	assert_int_equal(e2e_sim_start(&sim, 2, SIM_P0, SIM_K, SIM_Q0, SIM_Q, -1), 0);
-	rc = run_cli(&out, sim.dir, "--check", "--sysfs-root", sim.dir, "--basefile",
-		     sim.basefile, NULL);
+	rc = run_cli(&out, sim.dir, "--check", "--sysfs-root", sim.dir, "--basefile", sim.basefile,
+		     NULL);
 	print_indented(out);
 	assert_int_equal(rc, 0);
 	assert_line(out, "ok", "topology", "2 socket(s)", sim.dir);
@@ -183,8 +183,8 @@ static void test_check_no_powercap(void **state)
 	assert_non_null(e2e_path("scripts/fake-topology.sh", topo, sizeof(topo)));
 	assert_int_equal(e2e_run((char *[]){ topo, dir, "2", NULL }, NULL, -1, 30), 0);
 
-	rc = run_cli(&out, dir, "--check", "--sysfs-root", dir, "--meter", "powercap",
-		     "--basefile", "/nonexistent/baseline.json", NULL);
+	rc = run_cli(&out, dir, "--check", "--sysfs-root", dir, "--meter", "powercap", "--basefile",
+		     "/nonexistent/baseline.json", NULL);
 	print_indented(out);
 	assert_int_equal(rc, 1);
 	assert_line(out, "FAIL", "meter", "powercap", "no powercap zones");

@@ -148,9 +148,15 @@ static void test_busy_loop_split(void **state)
 		run = schedstat_run_ns(b.tid);
 		snprintf(what, sizeof(what), "interval %d (%.3f s)", i + 1, s.dt_sec);
 		assert_close_ns(what, tid_ns(&s, b.tid), run - prev_run, 0.02, 2000000);
-		/* The CPU is otherwise idle: the loop ran the whole interval. */
-		assert_close_ns("  vs wall interval", tid_ns(&s, b.tid),
-				(long long)(s.dt_sec * 1e9), 0.05, 0);
+		/*
+		 * On an otherwise idle CPU the loop ran the whole interval. On a
+		 * loaded machine the kernel match above is what shows the split.
+		 */
+		if (run - prev_run >= s.dt_sec * 1e9 * 0.95)
+			assert_close_ns("  vs wall interval", tid_ns(&s, b.tid),
+					(long long)(s.dt_sec * 1e9), 0.05, 0);
+		else
+			printf("  (CPU shared with other load: wall check not applicable)\n");
 		prev_run = run;
 	}
 	burner_join(&b);

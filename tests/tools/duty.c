@@ -49,7 +49,8 @@ static int parse(const char *s, double min, double max, double *out)
 
 static void sleep_until(long long mono_ns)
 {
-	struct timespec ts = { .tv_sec = mono_ns / 1000000000LL, .tv_nsec = mono_ns % 1000000000LL };
+	struct timespec ts = { .tv_sec = mono_ns / 1000000000LL,
+			       .tv_nsec = mono_ns % 1000000000LL };
 
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 		;
@@ -81,8 +82,8 @@ int main(int argc, char **argv)
 	char buf[64];
 	int n, i;
 
-	if (argc < 4 || argc > 6 || parse(argv[1], -1, CPU_SETSIZE - 1, &cpu) ||
-	    cpu != (int)cpu || parse(argv[2], 0, 1e6, &frac) || parse(argv[3], 0, 86400, &secs) ||
+	if (argc < 4 || argc > 6 || parse(argv[1], -1, CPU_SETSIZE - 1, &cpu) || cpu != (int)cpu ||
+	    parse(argv[2], 0, 1e6, &frac) || parse(argv[3], 0, 86400, &secs) ||
 	    (argc > 4 && parse(argv[4], 0.1, 60000, &period_ms)) ||
 	    (argc > 5 && (parse(argv[5], 1, MAX_THREADS, &threads) || threads != (int)threads))) {
 		fprintf(stderr, USAGE);

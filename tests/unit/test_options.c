@@ -625,7 +625,8 @@ static void test_string_options(void **state)
 	ASSERT_FAILS_WITH("invalid --name", "--name", "a\nb", "--pid", "1");
 	ASSERT_FAILS_WITH("--name only applies to --pid or -- CMD", "--name", "x", "--check");
 	ASSERT_FAILS_WITH("--name only applies", "top", "--name", "x");
-	ASSERT_FAILS_WITH("--user only applies to -- CMD", "--user", "bob", "--pid", "1");
+	ASSERT_FAILS_WITH("--user does not apply to --check or --basepower", "--user", "bob",
+			  "--check");
 	ASSERT_FAILS_WITH("--config needs a non-empty value", "--config=", "--check");
 
 	assert_int_equal(PARSE("--config", "/etc/e.conf", "--check"), 0);

@@ -192,6 +192,65 @@ static void test_process_and_cgroup_rows(void **state)
 	top_model_free(&m);
 }
 
+/*
+ * With gamma/delta set, a process or cgroup is credited as one target:
+ * package D[s] * (Σ t / H[s])^gamma; cgroup DRAM D_dram * (Σ f_mem)^delta,
+ * each process's f_mem recovered from its DRAM joules.
+ */
+static void test_aggregate_credit(void **state)
+{
+	struct fixture f;
+	struct top_model m;
+	const struct top_row *r;
+	double pkg;
+
+	(void)state;
+	fx_standard(&f);
+	f.r.host_busy_ns[0] = 4e9;
+	f.r.host_busy_ns[1] = 2e9;
+	fx_add(&f, 500, 500, "side", 250, 0, 1, 0, 1.0, "alice", "app.service");
+	top_model_init(&m);
+	m.cur.sum.gamma = 0.5;
+	m.cur.sum.delta = 0.5;
+	assert_int_equal(top_model_update(&m, &f.r, f.meta), 0);
+	/* pid 100: 1.5 s of 4 on socket 0, 0.5 s of 2 on socket 1; D = 40 and 30 J. */
+	r = find_row(&m.cur, TOP_VIEW_PROCESSES, 100, 0, NULL);
+	pkg = 40 * sqrt(1.5 / 4) + 30 * sqrt(0.5 / 2);
+	assert_near(r->pkg_w, pkg / 2);
+	assert_near(r->dram_w, 0.5); /* its own DRAM: the threads' split adds back up */
+	assert_near(r->joules, pkg + 1);
+	assert_near(r->sock_mem[0], (1.0 / 8) * (1.0 / 8)); /* (A / D)^(1 / 0.5) */
+	/* Thread rows keep their own shares. */
+	assert_near(find_row(&m.cur, TOP_VIEW_THREADS, 100, 101, NULL)->pkg_w, 2.5);
+	/* app.service = pids 100 and 500: 1.75 s on socket 0, f_mem 2 x 1/64. */
+	r = find_row(&m.cur, TOP_VIEW_CGROUPS, 0, 0, "app.service");
+	pkg = 40 * sqrt(1.75 / 4) + 30 * sqrt(0.5 / 2);
+	assert_near(r->pkg_w, pkg / 2);
+	assert_near(r->dram_w, 8 * sqrt(2.0 / 64) / 2);
+	assert_near(r->joules, pkg + 8 * sqrt(2.0 / 64));
+	assert_near(r->cpu_pct, (1000 + 1000 + 250) / 20.0);
+	/* gamma = delta = 1: proportional, a cgroup's DRAM is then the plain sum. */
+	top_model_free(&m);
+	top_model_init(&m);
+	m.cur.sum.gamma = 1;
+	m.cur.sum.delta = 1;
+	assert_int_equal(top_model_update(&m, &f.r, f.meta), 0);
+	r = find_row(&m.cur, TOP_VIEW_PROCESSES, 100, 0, NULL);
+	assert_near(r->pkg_w, (40 * 1.5 / 4 + 30 * 0.5 / 2) / 2);
+	r = find_row(&m.cur, TOP_VIEW_CGROUPS, 0, 0, "app.service");
+	assert_near(r->dram_w, (1.0 + 1.0) / 2);
+	/* A process holding all of a socket's DRAM is capped at f_mem = 1. */
+	top_model_free(&m);
+	f.t[4].dram_j[0] = 9;
+	top_model_init(&m);
+	m.cur.sum.gamma = 0.5;
+	m.cur.sum.delta = 0.5;
+	assert_int_equal(top_model_update(&m, &f.r, f.meta), 0);
+	assert_near(find_row(&m.cur, TOP_VIEW_PROCESSES, 500, 0, NULL)->sock_mem[0], 1);
+	assert_near(find_row(&m.cur, TOP_VIEW_CGROUPS, 0, 0, "app.service")->dram_w, 8.0 / 2);
+	top_model_free(&m);
+}
+
 /* No metadata (process gone before /proc was read): rows still made, cgroup "?". */
 static void test_no_meta(void **state)
 {
@@ -416,6 +475,13 @@ static void test_header(void **state)
 	assert_non_null(strstr(buf, "meter=model (estimated)\nestimated: no energy counters\n"));
 	assert_non_null(strstr(buf, "interval 2.00 s"));
 	assert_non_null(strstr(buf, "\nbaseline 0 W (live view)"));
+	assert_null(strstr(buf, "gamma")); /* not said: no line */
+	m.cur.sum.gamma = 0.3;
+	top_format_header(&m.cur.sum, NULL, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\nrows: dynamic power x (CPU share)^0.30 (gamma)"));
+	m.cur.sum.gamma = 1;
+	top_format_header(&m.cur.sum, "no energy counters", buf, sizeof(buf));
+	assert_null(strstr(buf, "gamma"));
 	assert_non_null(strstr(buf, "socket 0: cpu  45.5%  pkg   20.00 W (baseline 0.00, "
 				    "dynamic   20.00)  dram   4.00 W (baseline 0.00, dynamic   "
 				    "4.00)\n"));
@@ -551,6 +617,7 @@ static void test_json(void **state)
 	assert_string_equal(js(o, "meter"), "model");
 	assert_string_equal(js(o, "estimated"), "true");
 	assert_string_equal(js(o, "live_view"), "true");
+	assert_false(json_object_object_get_ex(o, "gamma", &v));
 	assert_string_equal(js(o, "view"), "threads");
 	assert_string_equal(js(o, "sort"), "power");
 	assert_near(jd(o, "rb_drops"), 3);
@@ -771,6 +838,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_thread_rows),
 		cmocka_unit_test(test_process_and_cgroup_rows),
+		cmocka_unit_test(test_aggregate_credit),
 		cmocka_unit_test(test_no_meta),
 		cmocka_unit_test(test_cumulative),
 		cmocka_unit_test(test_purge),

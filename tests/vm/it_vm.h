@@ -49,7 +49,7 @@ static inline int vm_run_group(const char *group, const struct CMUnitTest *tests
 }
 
 #undef cmocka_run_group_tests_name
-#define cmocka_run_group_tests_name(group_name, group_tests, group_setup, group_teardown) \
+#define cmocka_run_group_tests_name(group_name, group_tests, group_setup, group_teardown)     \
 	vm_run_group(group_name, group_tests, sizeof(group_tests) / sizeof((group_tests)[0]), \
 		     group_setup, group_teardown)
 

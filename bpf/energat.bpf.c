@@ -118,96 +118,113 @@ static __always_inline struct energat_thread *thread_entry(struct task_struct *t
 }
 
 /*
- * Account what ran on this CPU since its last switch or checkpoint.
- *
- * Busy and idle time are wall clock, so they add up to the interval. A
- * thread is charged the growth of its se.sum_exec_runtime since it was last
- * charged: the kernel's own count (what schedstat reports), which leaves
- * out interrupt and hypervisor steal time that a wall-clock difference
- * would bill to whichever thread was running. Keeping the base per thread,
- * not per CPU, makes the total exact even when a switch is never seen (on
- * 6.18 some switches out of some tasks do not reach the program, with no
- * miss counted). At a checkpoint the kernel's figure is as of its last
- * tick, so a long run is split at the boundary to within a tick.
+ * tp_btf arguments are trusted BTF pointers: plain (CO-RE relocated) loads
+ * are allowed and cheaper than probe reads. raw_tp arguments and the
+ * checkpoint's current task need probe reads. direct is a constant at every
+ * call site, so each program keeps only its own kind.
+ */
+#define RD(direct, p, f) ((direct) ? (p)->f : BPF_CORE_READ(p, f))
+
+/*
+ * Charge a traced thread the growth of its se.sum_exec_runtime since it
+ * was last charged: the kernel's own count (what schedstat reports), which
+ * leaves out interrupt and hypervisor steal time that a wall-clock
+ * difference would bill to whichever thread was running. Keeping the base
+ * per thread, not per CPU, keeps the total exact even when a switch is never
+ * seen (on 6.18 some switches out of some tasks do not reach the program,
+ * with no miss counted). At a checkpoint the kernel's figure is as of its
+ * last tick, so a long run is split at the boundary to within a tick.
  *
  * fresh_comm re-reads the name (threads rename themselves with
  * PR_SET_NAME, which no tracepoint reports); only the rare paths ask.
  *
  * task_ctx: called from the exit tracepoint, which runs preemptible. The
  * task's own switch-out may then run in the middle of this, so the run
- * segment is claimed with a compare-and-swap, and per-CPU time is left to
- * the next switch (which books it anyway). Switches and checkpoints run
- * with interrupts off and need neither.
+ * segment is claimed with a compare-and-swap. Switches and checkpoints run
+ * with interrupts off and need no atomics.
  */
-static __always_inline struct energat_thread *charge(struct task_struct *task, bool fresh_comm,
-						     bool task_ctx)
+static __always_inline struct energat_thread *charge_thread(const struct energat_cpu *c,
+							    struct task_struct *task, __u32 tid,
+							    __u32 tgid, bool direct,
+							    bool fresh_comm, bool task_ctx)
 {
-	__u32 zero = 0, cpu = bpf_get_smp_processor_id();
-	__u32 tid = BPF_CORE_READ(task, pid), tgid = BPF_CORE_READ(task, tgid);
-	struct energat_thread *t = NULL;
-	struct energat_cpu *c;
-	__u64 now, sum;
+	__u32 sock = socket_of(bpf_get_smp_processor_id());
+	struct energat_thread *t;
+	__u64 sum, old;
 
-	c = bpf_map_lookup_elem(&cpus, &zero);
-	if (!c)
+	if (!is_target(tgid))
 		return NULL;
-	if (tid && is_target(tgid)) {
-		sum = BPF_CORE_READ(task, se.sum_exec_runtime);
-		t = thread_entry(task, tid, tgid, sum, c);
-		if (t) {
-			__u64 old = t->run_sum;
-
-			if (sum > old && !task_ctx) {
-				t->ns[socket_of(cpu)] += sum - old;
-				t->run_sum = sum;
-			} else if (sum > old &&
-				   __sync_val_compare_and_swap(&t->run_sum, old, sum) == old) {
-				__sync_fetch_and_add(&t->ns[socket_of(cpu)], sum - old);
-			}
-			if (fresh_comm)
-				BPF_CORE_READ_STR_INTO(&t->comm, task, comm);
-		}
+	sum = RD(direct, task, se.sum_exec_runtime);
+	t = thread_entry(task, tid, tgid, sum, c);
+	if (!t)
+		return NULL;
+	old = t->run_sum;
+	if (sum > old && !task_ctx) {
+		t->ns[sock] += sum - old;
+		t->run_sum = sum;
+	} else if (sum > old && __sync_val_compare_and_swap(&t->run_sum, old, sum) == old) {
+		__sync_fetch_and_add(&t->ns[sock], sum - old);
 	}
-
-	if (task_ctx)
-		return t;
-	/* Taken after the lookups: the handler's cost is not the next task's. */
-	now = bpf_ktime_get_ns();
-	if (c->last_ts) {
-		if (tid)
-			c->busy_ns += now - c->last_ts;
-		else
-			c->idle_ns += now - c->last_ts;
-	}
-	c->last_ts = now;
+	if (fresh_comm)
+		BPF_CORE_READ_STR_INTO(&t->comm, task, comm);
 	return t;
 }
 
-static __always_inline int on_switch(struct task_struct *prev, struct task_struct *next)
+/*
+ * Wall-clock busy and idle time of this CPU, so they add up to the
+ * interval. Busy stays busy across a switch between two tasks, so the
+ * clock (costly on some VMs' clocksources) is read only where idle starts
+ * or ends, and at checkpoints; the timestamp is taken after the handler's
+ * lookups, so its cost is not the next task's.
+ */
+static __always_inline void account_cpu(struct energat_cpu *c, bool was_idle)
 {
-	struct energat_cpu *c;
+	__u64 now = bpf_ktime_get_ns();
+
+	if (c->last_ts) {
+		if (was_idle)
+			c->idle_ns += now - c->last_ts;
+		else
+			c->busy_ns += now - c->last_ts;
+	}
+	c->last_ts = now;
+}
+
+static __always_inline struct energat_cpu *this_cpu(void)
+{
 	__u32 zero = 0;
 
-	charge(prev, false, false);
+	return bpf_map_lookup_elem(&cpus, &zero);
+}
+
+static __always_inline int on_switch(struct task_struct *prev, struct task_struct *next,
+				     bool direct)
+{
+	__u32 tid = RD(direct, prev, pid), ntid = RD(direct, next, pid);
+	struct energat_cpu *c = this_cpu();
+
+	if (!c)
+		return 0;
+	if (tid)
+		charge_thread(c, prev, tid, RD(direct, prev, tgid), direct, false, false);
+	if (!tid != !ntid)
+		account_cpu(c, !tid);
 	/* Where the next run starts, for a thread first seen in the middle of it. */
-	c = bpf_map_lookup_elem(&cpus, &zero);
-	if (c) {
-		c->in_tid = BPF_CORE_READ(next, pid);
-		c->in_sum = BPF_CORE_READ(next, se.sum_exec_runtime);
-	}
+	c->in_tid = ntid;
+	c->in_sum = RD(direct, next, se.sum_exec_runtime);
 	return 0;
 }
 
 SEC("tp_btf/sched_switch")
 int BPF_PROG(sched_switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	return on_switch(prev, next);
+	return on_switch(prev, next, true);
 }
 
 SEC("raw_tp/sched_switch")
 int BPF_PROG(sched_switch_raw, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	return on_switch(prev, next);
+	return on_switch(prev, next, false);
 }
 
 /*
@@ -219,18 +236,29 @@ int BPF_PROG(sched_switch_raw, bool preempt, struct task_struct *prev, struct ta
 SEC("raw_tp")
 int checkpoint(void *ctx)
 {
-	charge((struct task_struct *)bpf_get_current_task(), true, false);
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u32 tid = BPF_CORE_READ(task, pid);
+	struct energat_cpu *c = this_cpu();
+
+	if (!c)
+		return 0;
+	if (tid)
+		charge_thread(c, task, tid, BPF_CORE_READ(task, tgid), false, true, false);
+	account_cpu(c, !tid);
 	return 0;
 }
 
-static __always_inline void send_exit(struct task_struct *task)
+static __always_inline void send_exit(struct task_struct *task, __u32 tgid, bool direct)
 {
+	struct energat_cpu *c = this_cpu();
 	struct energat_thread *t;
 	struct energat_event *e;
 	struct energat_stats *st;
 
 	/* Book the last run up to now, so no time is lost to the exit. */
-	t = charge(task, true, true);
+	if (!c)
+		return;
+	t = charge_thread(c, task, RD(direct, task, pid), tgid, direct, true, true);
 	if (!t)
 		return;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -250,13 +278,13 @@ static __always_inline void send_exit(struct task_struct *task)
 	t->flags |= ENERGAT_THREAD_EXITED;
 }
 
-static __always_inline int on_exit(struct task_struct *task)
+static __always_inline int on_exit(struct task_struct *task, bool direct)
 {
-	__u32 tgid = BPF_CORE_READ(task, tgid);
+	__u32 tgid = RD(direct, task, tgid);
 
 	if (!is_target(tgid))
 		return 0;
-	send_exit(task);
+	send_exit(task, tgid, direct);
 	/* Last thread of the group: its final switches still count, then it goes. */
 	if (!targ_all && BPF_CORE_READ(task, signal, live.counter) == 0) {
 		__u8 dying = ENERGAT_TARGET_DYING;
@@ -269,13 +297,13 @@ static __always_inline int on_exit(struct task_struct *task)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(sched_exit_btf, struct task_struct *task)
 {
-	return on_exit(task);
+	return on_exit(task, true);
 }
 
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(sched_exit_raw, struct task_struct *task)
 {
-	return on_exit(task);
+	return on_exit(task, false);
 }
 
 static __always_inline int on_fork(struct task_struct *parent, struct task_struct *child)

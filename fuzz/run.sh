@@ -7,7 +7,7 @@
 #   any fuzzer found a crash. Minimise one with:
 #     BUILD_DIR/fuzz/fuzz_NAME -minimize_crash=1 -runs=10000 CRASH_FILE
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 build=$1
 secs=$2
 shift 2

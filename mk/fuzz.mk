@@ -12,7 +12,7 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-om
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Iinclude -Iuser -Ifuzz $(FUZZ_SAN) -MMD -MP
 # The pure parsers and what they pull in; no BPF, no skeleton.
 FUZZ_LIB_SRCS := $(filter $(wildcard user/*.c),$(addprefix user/,procfs.c energy.c baseline.c \
-	csv.c config.c options.c help.c topology.c procfs_read.c top_model.c))
+	csv.c config.c options.c help.c topology.c procfs_read.c top_model.c model.c))
 FUZZ_LIB_OBJS := $(patsubst user/%.c,$(FUZZ_BUILD)/lib/%.o,$(FUZZ_LIB_SRCS))
 FUZZ_LIB := $(FUZZ_BUILD)/libfuzzparsers.a
 FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
@@ -25,16 +25,25 @@ fuzz: fuzz-build
 
 fuzz-build: $(FUZZ_BINS)
 
-$(FUZZ_BUILD)/lib/%.o: user/%.c
+$(FUZZ_LIB_OBJS): $(FUZZ_BUILD)/lib/%.o: user/%.c
 	@mkdir -p $(dir $@)
 	$(call msg,FUZZCC,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
-$(FUZZ_LIB): $(FUZZ_LIB_OBJS)
-	$(call msg,AR,$@)
-	$(Q)rm -f $@ && $(AR) rcs $@ $^
+# The Makefile's bare .SECONDARY makes every target intermediate: a missing
+# object (one just added to the list) would not be built. A list file that
+# changes with FUZZ_LIB_OBJS forces the archive, and so its objects, to be remade.
+FUZZ_LIST := $(FUZZ_BUILD)/lib/objs.list
+ifneq ($(filter fuzz fuzz-build,$(MAKECMDGOALS)),)
+$(shell mkdir -p $(FUZZ_BUILD)/lib && { echo '$(FUZZ_LIB_OBJS)' | cmp -s - $(FUZZ_LIST) || \
+	echo '$(FUZZ_LIB_OBJS)' >$(FUZZ_LIST); })
+endif
 
-$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB)
+$(FUZZ_LIB): $(FUZZ_LIB_OBJS) $(FUZZ_LIST)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $(FUZZ_LIB_OBJS)
+
+$(FUZZ_BINS): $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
 	$(call msg,FUZZ,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_LIB) -ljson-c -lm -o $@

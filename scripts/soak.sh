@@ -32,8 +32,8 @@ report=$out/report.md
 warm=$((dur < 120 ? dur / 4 : 60))
 
 cleanup() {
-	[ -n "${stress:-}" ] && kill "$stress" 2>/dev/null || true
-	[ -n "${tracer:-}" ] && kill "$tracer" 2>/dev/null || true
+	if [ -n "${stress:-}" ]; then kill "$stress" 2>/dev/null || true; fi
+	if [ -n "${tracer:-}" ]; then kill "$tracer" 2>/dev/null || true; fi
 	wait 2>/dev/null || true
 }
 trap cleanup EXIT

@@ -8,8 +8,8 @@
  * target's by process (model.md §4.5), and a program tracing itself (the
  * Python package's usual case) would otherwise be all tracer. The helper
  * follows the target and its descendants like the CLI does, and stops
- * when asked, when the target exits, or when the caller dies
- * (PR_SET_PDEATHSIG).
+ * when asked, when the target exits, or (at the next interval) when the
+ * caller has died.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -259,6 +259,7 @@ struct helper {
 	struct shared *sh;
 	struct sink_csv csv;
 	int has_csv;
+	pid_t parent;
 };
 
 static void seq_begin(struct shared *sh)
@@ -357,6 +358,9 @@ static int helper_sink(void *ctx, const struct interval_result *r)
 	for (s = 0; s < n; s++)
 		add_socket(&t->socket[s], &l->socket[s], r->dt_sec, &sh->weight[s]);
 	seq_end(sh);
+	/* The caller is gone without stopping us (reparented): end with this interval. */
+	if (getppid() != h->parent)
+		sh->stop = 1;
 	return h->has_csv ? sink_csv_write(&h->csv, r) : 0;
 }
 
@@ -423,7 +427,7 @@ static void helper_fail(struct shared *sh, int err, const char *msg)
 static void __attribute__((noreturn)) helper_main(struct energat *e, pid_t parent)
 {
 	struct shared *sh = e->sh;
-	struct helper h = { .sh = sh };
+	struct helper h = { .sh = sh, .parent = parent };
 	struct sigaction sa = { 0 };
 	struct session *s = NULL;
 	char err[512] = "", name[64];
@@ -440,8 +444,11 @@ static void __attribute__((noreturn)) helper_main(struct energat *e, pid_t paren
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	prctl(PR_SET_NAME, "energat-tracer");
-	/* The caller may die without stopping us: stop (and save) then too. */
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	/*
+	 * Not PR_SET_PDEATHSIG: it fires when the forking *thread* exits, and a
+	 * caller may start tracing from a short-lived thread. helper_sink()
+	 * watches getppid() instead.
+	 */
 	if (getppid() != parent)
 		sh->stop = 1;
 

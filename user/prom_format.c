@@ -607,8 +607,9 @@ static void put_processes(struct prom_buf *b, const struct prom_state *st)
 		b, energy, "counter",
 		"Energy ascribed to a process (its threads; energat-bpf's own are apart): "
 		"zone=\"package\" = dynamic package energy x (its CPU time / the socket's "
-		"busy time)^gamma, zone=\"dram\" = its threads' DRAM share (0 system-wide, "
-		"where per-process memory is not sampled). With gamma < 1 the credit is "
+		"busy time)^gamma, zone=\"dram\" = dynamic DRAM energy x (its memory "
+		"share)^delta (system-wide: memory from its resident size, spread over "
+		"sockets by CPU time). With gamma < 1 the credit is "
 		"concave and processes' energy does not add up to the socket's. Processes "
 		"whose CPU-proportional share of an interval's package energy stays below "
 		"the threshold (ENERGAT_PROM_MIN_SHARE) are summed in comm=\"other\" "

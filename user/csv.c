@@ -264,7 +264,7 @@ struct csv_writer {
 };
 
 /* line + "\n" in one writev(2), resumed after a short write. */
-static int write_line(int fd, const char *line)
+static int write_line_once(int fd, const char *line)
 {
 	struct iovec iov[2] = {
 		{ .iov_base = (void *)line, .iov_len = strlen(line) },
@@ -299,6 +299,22 @@ static int write_line(int fd, const char *line)
 			v->iov_len -= n;
 		}
 	}
+}
+
+/*
+ * All of the line or none of it: a row cut short by a full disk is cut
+ * back off, so the rows before it stay a valid CSV.
+ */
+static int write_line(int fd, const char *line)
+{
+	struct stat st;
+	int ret, have = !fstat(fd, &st);
+
+	ret = write_line_once(fd, line);
+	/* Should even this fail, reopening the file ends the torn row (check_existing). */
+	if (ret && have)
+		(void)!ftruncate(fd, st.st_size);
+	return ret;
 }
 
 /* An existing file must carry our header; a torn last row gets its newline. */

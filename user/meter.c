@@ -230,6 +230,16 @@ int meter_read(struct meter *m, const struct meter_input *in, struct meter_energ
 	if (m->ops == &meter_model_ops)
 		e->dt_sec = in->dt_sec;
 
+	/*
+	 * A counter drawing the most a socket plausibly can wraps in
+	 * range / max_socket_w seconds: after longer, wraps may have gone
+	 * unseen, and the delta (taken modulo the range) means nothing.
+	 */
+	if (m->min_range_j > 0 && m->o.max_socket_w > 0 &&
+	    e->dt_sec * m->o.max_socket_w >= m->min_range_j) {
+		e->wrap_unknown = 1;
+		e->anomalies = (1u << ZONE_MAX) - 1;
+	}
 	/* A delta no socket can draw is a broken counter, not energy. */
 	for (z = 0; z < ZONE_MAX; z++) {
 		limit = m->o.max_socket_w;

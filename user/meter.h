@@ -51,6 +51,12 @@ struct meter_energy {
 	 * for this read, and the next read starts from the new value.
 	 */
 	unsigned int anomalies;
+	/*
+	 * 1: so long since the previous read (a suspend, a stopped tracer)
+	 * that a counter could have wrapped unseen, even several times; the
+	 * read is not booked (every zone is an anomaly).
+	 */
+	int wrap_unknown;
 	double dt_sec; /* seconds since the previous read (model: input dt_sec) */
 };
 
@@ -123,6 +129,8 @@ struct meter {
 	int fallback;
 	int present[ZONE_MAX][ENERGAT_MAX_SOCKETS]; /* set by open */
 	double last_read; /* CLOCK_MONOTONIC seconds */
+	/* Smallest counter range of the zones in use, joules; 0: cannot wrap (set by open). */
+	double min_range_j;
 	char notes[1024]; /* zones skipped and why, printed by meter_describe */
 	void *priv;
 };

@@ -430,6 +430,8 @@ static int pc_open(struct meter *m, char *why, size_t whylen)
 		snprintf(path, sizeof(path), "%s/%s/energy_uj", pc->dir, z->id);
 		z->fd = open(path, O_RDONLY | O_CLOEXEC);
 		m->present[z->zone][z->socket] = 1;
+		if (!m->min_range_j || z->range * 1e-6 < m->min_range_j)
+			m->min_range_j = z->range * 1e-6;
 	}
 	for (i = 0; i < m->nr_sockets; i++)
 		ndram += m->present[ZONE_DRAM][i];

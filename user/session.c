@@ -514,7 +514,12 @@ static void compute_host(struct session *s, const struct tracer_sample *ts,
 		r->mem_percent[sock] = model_percent(used, s->node_total[sock]);
 	}
 	r->meter_anomalies = e.anomalies;
-	if (e.anomalies)
+	if (e.wrap_unknown)
+		fprintf(stderr,
+			"energat-bpf: warning: meter=%s: %.1f s since the last read: the energy "
+			"counters may have wrapped unseen; interval not booked\n",
+			r->meter, e.dt_sec);
+	else if (e.anomalies)
 		fprintf(stderr,
 			"energat-bpf: warning: meter=%s: implausible or unreadable energy counter "
 			"(zones 0x%x): interval not booked\n",
@@ -620,13 +625,16 @@ static void count_target(struct session *s)
 	int procs = 0, threads = 0, ran_procs = 0, ran_threads = 0;
 	size_t i;
 
+	r->num_proc = r->num_threads = 0;
+	if (!target_mode(s))
+		return;
 	for (i = 0; i < (size_t)s->nr_procs; i++) {
 		if (s->procs[i].pid == s->self)
 			continue;
 		procs++;
 		threads += s->procs[i].nr_threads;
 	}
-	for (i = 0; target_mode(s) && i < r->nr_threads; i++) {
+	for (i = 0; i < r->nr_threads; i++) {
 		if (r->threads[i].is_tracer)
 			continue;
 		ran_threads++;
@@ -697,6 +705,23 @@ static int compute(struct session *s, const struct tracer_sample *ts, const stru
 	return 0;
 }
 
+/* Some followed process other than the tracer still exists and is not a zombie. */
+static int targets_alive(struct session *s)
+{
+	struct proc_stat st;
+	int n, i;
+
+	n = tracer_target_pids(s->tracer, s->target_pids, MAX_TARGET_PIDS);
+	for (i = 0; i < n; i++) {
+		if (s->target_pids[i] == s->self)
+			continue;
+		if (!proc_stat_read(s->o.procfs_root, s->target_pids[i], 0, &st) &&
+		    st.state != 'Z' && st.state != 'X')
+			return 1;
+	}
+	return n < 0; /* cannot tell: keep going */
+}
+
 static int target_gone(struct session *s)
 {
 	int status;
@@ -710,8 +735,11 @@ static int target_gone(struct session *s)
 		}
 		return 0;
 	}
-	/* The kernel side drops a process from the set when its last thread exits. */
-	if (s->o.mode == MODE_PID && tracer_nr_targets(s->tracer) <= 1) {
+	/*
+	 * The kernel side marks a process dying when its last thread exits;
+	 * one that died before attach never gets there, so /proc settles it.
+	 */
+	if (s->o.mode == MODE_PID && (tracer_nr_targets(s->tracer) <= 1 || !targets_alive(s))) {
 		s->end_reason = "target exited";
 		return 1;
 	}

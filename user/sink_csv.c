@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "csv.h"
 #include "sink_csv.h"
 
@@ -23,12 +25,51 @@ static int open_one(const char *dir, const char *kind, const char *name, const c
 	return ret;
 }
 
+/*
+ * The rule of fs.protected_symlinks, applied whatever the sysctl says: a
+ * symlink in a sticky world-writable directory (/tmp) owned by neither us
+ * nor the directory's owner is someone else's plant; root must not follow
+ * it to write files.
+ */
+static int check_output_dir(const char *dir, char *err, size_t errlen)
+{
+	char parent[4096], *slash;
+	struct stat link, pst;
+
+	if (lstat(dir, &link) || !S_ISLNK(link.st_mode))
+		return 0;
+	snprintf(parent, sizeof(parent), "%s", dir);
+	while ((slash = strrchr(parent, '/')) && slash[1] == '\0' && slash != parent)
+		*slash = '\0'; /* trailing slashes */
+	slash = strrchr(parent, '/');
+	if (!slash)
+		snprintf(parent, sizeof(parent), ".");
+	else if (slash == parent)
+		parent[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(parent, &pst))
+		return 0;
+	if ((pst.st_mode & S_ISVTX) && (pst.st_mode & S_IWOTH) && link.st_uid != geteuid() &&
+	    link.st_uid != pst.st_uid) {
+		snprintf(err, errlen,
+			 "refusing output directory %s: a symbolic link owned by uid %u in the "
+			 "world-writable sticky directory %s",
+			 dir, (unsigned)link.st_uid, parent);
+		return -ELOOP;
+	}
+	return 0;
+}
+
 int sink_csv_open(struct sink_csv *c, const char *dir, const char *name, int threads, char *err,
 		  size_t errlen)
 {
 	int ret;
 
 	memset(c, 0, sizeof(*c));
+	ret = check_output_dir(dir, err, errlen);
+	if (ret)
+		return ret;
 	ret = open_one(dir, "traces", name, csv_target_header, &c->target, c->target_path,
 		       sizeof(c->target_path), err, errlen);
 	if (!ret && threads)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "procfs_read.h"
+#include "prom.h"
 #include "session.h"
 #include "top.h"
 
@@ -209,6 +210,7 @@ int top_run_session(struct top_ctx *c, volatile sig_atomic_t *stop)
 int run_top(const struct options *o, volatile sig_atomic_t *stop)
 {
 	struct top_ctx c = { .o = o, .notify_fd = -1 };
+	struct prom_sink *prom = NULL;
 	char err[512];
 	int ret, status = 1;
 
@@ -228,6 +230,14 @@ int run_top(const struct options *o, volatile sig_atomic_t *stop)
 	c.model.cur.sum.delta = o->delta;
 	pthread_mutex_init(&c.lock, NULL);
 	session_add_sink(c.s, top_sink, &c);
+	if (o->prom_port) {
+		if (prom_sink_open(o, &prom, err, sizeof(err))) {
+			fprintf(stderr, "energat-bpf: %s\n", err);
+			status = 1;
+			goto cleanup;
+		}
+		session_add_sink(c.s, prom_sink_write, prom);
+	}
 	if (o->top_batch) {
 		if (!strcmp(session_meter_name(c.s), "model"))
 			fprintf(stderr,
@@ -240,7 +250,9 @@ int run_top(const struct options *o, volatile sig_atomic_t *stop)
 	} else {
 		status = top_ui_run(&c, stop);
 	}
+cleanup:
 	session_close(c.s);
+	prom_sink_close(prom);
 	pthread_mutex_destroy(&c.lock);
 	top_model_free(&c.model);
 	top_map_free(&c.pids);

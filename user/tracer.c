@@ -211,6 +211,12 @@ int tracer_open(const struct tracer_opts *o, struct tracer **out, char *err, siz
 	int ret;
 
 	*out = NULL;
+	if (o->btf_path && access(o->btf_path, R_OK)) {
+		ret = -errno;
+		set_err(err, errlen, "cannot read BTF file %s (--btf): %s", o->btf_path,
+			strerror(-ret));
+		return ret;
+	}
 	if (!o->btf_path && access("/sys/kernel/btf/vmlinux", R_OK)) {
 		set_err(err, errlen,
 			"kernel BTF not found (/sys/kernel/btf/vmlinux): this kernel lacks "
@@ -239,7 +245,13 @@ int tracer_open(const struct tracer_opts *o, struct tracer **out, char *err, siz
 	configure(t, o);
 	ret = energat_bpf__load(t->skel);
 	if (ret) {
-		if (ret == -EPERM || ret == -EACCES)
+		char why[128];
+
+		libbpf_strerror(ret, why, sizeof(why));
+		if (o->btf_path)
+			set_err(err, errlen, "failed to load BPF programs with BTF from %s: %s",
+				o->btf_path, why);
+		else if (ret == -EPERM || ret == -EACCES)
 			set_err(err, errlen,
 				"failed to load BPF programs: %s (needs root, or CAP_BPF and "
 				"CAP_PERFMON)",
@@ -248,7 +260,7 @@ int tracer_open(const struct tracer_opts *o, struct tracer **out, char *err, siz
 			set_err(err, errlen,
 				"failed to load BPF programs: %s (run with -v to see the verifier "
 				"log)",
-				strerror(-ret));
+				why);
 		goto cleanup;
 	}
 	if (!t->system_wide) {

@@ -36,6 +36,7 @@ struct energat_cpu {
 	__u64 idle_ns; /* running the idle task */
 	__u64 last_ts; /* ktime of the last switch or checkpoint on this CPU */
 	__u64 in_sum; /* se.sum_exec_runtime of the task switched in last */
+	__u64 in_ts; /* ktime of that switch */
 	__u32 in_tid; /* that task */
 	__u32 pad;
 };

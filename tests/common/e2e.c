@@ -283,7 +283,7 @@ int e2e_sim_start(struct e2e_sim *s, int sockets, double p0, double k, double q0
 	 */
 	s->pid = e2e_spawn_nice((char *[]){ sim, "--root", s->dir, "--sockets", a_sock, "--p0",
 					    a_p0, "--k", a_k, "--q0", a_q0, "--q", a_q,
-					    "--period-ms", "2", NULL },
+					    "--period-ms", "10", NULL },
 				s->log, sim_cpu, 0, -20);
 	if (s->pid < 0)
 		goto fail;

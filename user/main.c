@@ -64,21 +64,6 @@ static int exit_status(int wstatus)
 	return 1;
 }
 
-/* --user: everything privileged is open by now (BPF objects, meter, output files). */
-static int drop_to_user(const struct options *o, char *err, size_t errlen)
-{
-	uid_t uid;
-	gid_t gid;
-
-	if (!o->user)
-		return 0;
-	if (user_lookup(o->user, &uid, &gid)) {
-		snprintf(err, errlen, "no user '%s'", o->user);
-		return -ENOENT;
-	}
-	return drop_privileges(uid, gid, 1, err, errlen);
-}
-
 static int run_trace(const struct options *o)
 {
 	struct prom_sink *prom = NULL;
@@ -114,7 +99,7 @@ static int run_trace(const struct options *o)
 		}
 		session_add_sink(s, prom_sink_write, prom);
 	}
-	ret = drop_to_user(o, err, sizeof(err));
+	ret = drop_to_user(o->user, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "energat-bpf: %s\n", err);
 		sink_csv_close(&csv);

@@ -68,3 +68,17 @@ fail:
 		 strerror(errno));
 	return -errno;
 }
+
+int drop_to_user(const char *name, char *err, size_t errlen)
+{
+	uid_t uid;
+	gid_t gid;
+
+	if (!name)
+		return 0;
+	if (user_lookup(name, &uid, &gid)) {
+		snprintf(err, errlen, "no user '%s'", name);
+		return -ENOENT;
+	}
+	return drop_privileges(uid, gid, 1, err, errlen);
+}

@@ -17,4 +17,10 @@ int user_lookup(const char *name, uid_t *uid, gid_t *gid);
  */
 int drop_privileges(uid_t uid, gid_t gid, int keep_caps, char *err, size_t errlen);
 
+/*
+ * --user NAME (NULL: nothing to do), once everything privileged is open:
+ * BPF objects, meter, output files and sockets. Keeps CAP_BPF+CAP_PERFMON.
+ */
+int drop_to_user(const char *name, char *err, size_t errlen);
+
 #endif

@@ -169,20 +169,6 @@ void prom_sink_close(struct prom_sink *ps)
 	free(ps);
 }
 
-static int drop_to_user(const struct options *o, char *err, size_t errlen)
-{
-	uid_t uid;
-	gid_t gid;
-
-	if (!o->user)
-		return 0;
-	if (user_lookup(o->user, &uid, &gid)) {
-		snprintf(err, errlen, "no user '%s'", o->user);
-		return -ENOENT;
-	}
-	return drop_privileges(uid, gid, 1, err, errlen);
-}
-
 int run_exporter(const struct options *o, volatile sig_atomic_t *stop)
 {
 	struct prom_sink *ps = NULL;
@@ -197,7 +183,7 @@ int run_exporter(const struct options *o, volatile sig_atomic_t *stop)
 	if (!ret)
 		ret = session_add_sink(s, prom_sink_write, ps);
 	if (!ret)
-		ret = drop_to_user(o, err, sizeof(err));
+		ret = drop_to_user(o->user, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "energat-bpf: %s\n", err[0] ? err : strerror(-ret));
 		goto out;

@@ -144,3 +144,19 @@ void fake_tree_destroy(char *root)
 	fake_tree_remove(root);
 	free(root);
 }
+
+int fake_tree_setup(void **state)
+{
+	char *root = fake_tree_new();
+
+	if (!root)
+		return -1;
+	*state = root;
+	return 0;
+}
+
+int fake_tree_teardown(void **state)
+{
+	fake_tree_destroy(*state);
+	return 0;
+}

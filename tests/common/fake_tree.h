@@ -25,4 +25,8 @@ int fake_tree_remove(const char *root);
 /* fake_tree_remove() and free(); NULL-safe. */
 void fake_tree_destroy(char *root);
 
+/* cmocka fixtures: *state is a fresh fake tree, removed afterwards. */
+int fake_tree_setup(void **state);
+int fake_tree_teardown(void **state);
+
 #endif /* ENERGAT_FAKE_TREE_H */

@@ -24,4 +24,14 @@ int meter_fake_energy_uj(const char *root, const char *id, unsigned long long uj
 /* pwrite @v little-endian at offset @msr of ROOT/dev/cpu/CPU/msr (created). */
 int meter_fake_msr(const char *root, int cpu, __u32 msr, __u64 v);
 
+#define WHY 512
+
+/* Joules equal to 1e-9 relative (cmocka's fail_msg; needs <math.h>). */
+#define assert_j(got, want)                                               \
+	do {                                                              \
+		double g_ = (got), w_ = (want);                           \
+		if (fabs(g_ - w_) > 1e-9 * (1 + fabs(w_)))                \
+			fail_msg("%s = %.12g, want %.12g", #got, g_, w_); \
+	} while (0)
+
 #endif /* ENERGAT_METER_FAKE_H */

@@ -23,31 +23,6 @@
 #include "fake_tree.h"
 #include "meter_fake.h"
 
-#define WHY 512
-
-#define assert_j(got, want)                                               \
-	do {                                                              \
-		double g_ = (got), w_ = (want);                           \
-		if (fabs(g_ - w_) > 1e-9 * (1 + fabs(w_)))                \
-			fail_msg("%s = %.12g, want %.12g", #got, g_, w_); \
-	} while (0)
-
-static int setup(void **state)
-{
-	char *root = fake_tree_new();
-
-	if (!root)
-		return -1;
-	*state = root;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fake_tree_destroy(*state);
-	return 0;
-}
-
 static char *describe(const struct meter *m)
 {
 	char *buf = NULL;
@@ -548,13 +523,19 @@ static void test_zone_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_perf_reads, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_perf_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_perf_no_pkg_event, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_msr_intel_server, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_msr_intel_client, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_msr_amd, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_msr_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_perf_reads, fake_tree_setup,
+						fake_tree_teardown),
+		cmocka_unit_test_setup_teardown(test_perf_errors, fake_tree_setup,
+						fake_tree_teardown),
+		cmocka_unit_test_setup_teardown(test_perf_no_pkg_event, fake_tree_setup,
+						fake_tree_teardown),
+		cmocka_unit_test_setup_teardown(test_msr_intel_server, fake_tree_setup,
+						fake_tree_teardown),
+		cmocka_unit_test_setup_teardown(test_msr_intel_client, fake_tree_setup,
+						fake_tree_teardown),
+		cmocka_unit_test_setup_teardown(test_msr_amd, fake_tree_setup, fake_tree_teardown),
+		cmocka_unit_test_setup_teardown(test_msr_errors, fake_tree_setup,
+						fake_tree_teardown),
 		cmocka_unit_test(test_model_defaults),
 		cmocka_unit_test(test_model_custom),
 		cmocka_unit_test(test_zone_names),

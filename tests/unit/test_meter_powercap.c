@@ -32,30 +32,6 @@
 #include "meter_fake.h"
 
 #define RANGE 262143328850ULL
-#define WHY 512
-
-#define assert_j(got, want)                                               \
-	do {                                                              \
-		double g_ = (got), w_ = (want);                           \
-		if (fabs(g_ - w_) > 1e-9 * (1 + fabs(w_)))                \
-			fail_msg("%s = %.12g, want %.12g", #got, g_, w_); \
-	} while (0)
-
-static int setup(void **state)
-{
-	char *root = fake_tree_new();
-
-	if (!root)
-		return -1;
-	*state = root;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fake_tree_destroy(*state);
-	return 0;
-}
 
 static int open_pc(const char *root, const struct topology *t, struct meter **m, char *why)
 {
@@ -832,24 +808,42 @@ static void test_raplsim(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_intel_2socket_dram, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pkg_id_mapping, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_intel_client, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mmio_only, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_amd_package_only, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_multi_die, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unmapped_package, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_empty_tree_forced, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_auto_fallback_model, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_auto_picks_powercap, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_missing_files, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unreadable_eacces, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_garbage_open, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_garbage_read_resync, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_wrap_once, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_wrap_short_interval, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_backwards_beyond_range, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_implausible_power, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_intel_2socket_dram, fake_tree_setup,
+						fake_tree_teardown),
+		cmocka_unit_test_setup_teardown(test_pkg_id_mapping, fake_tree_setup,
+						fake_tree_teardown),
+		cmocka_unit_test_setup_teardown(test_intel_client, fake_tree_setup,
+						fake_tree_teardown),
+		cmocka_unit_test_setup_teardown(test_mmio_only, fake_tree_setup,
+						fake_tree_teardown),
+		cmocka_unit_test_setup_teardown(test_amd_package_only, fake_tree_setup,
+						fake_tree_teardown),
+		cmocka_unit_test_setup_teardown(test_multi_die, fake_tree_setup,
+						fake_tree_teardown),
+		cmocka_unit_test_setup_teardown(test_unmapped_package, fake_tree_setup,
+						fake_tree_teardown),
+		cmocka_unit_test_setup_teardown(test_empty_tree_forced, fake_tree_setup,
+						fake_tree_teardown),
+		cmocka_unit_test_setup_teardown(test_auto_fallback_model, fake_tree_setup,
+						fake_tree_teardown),
+		cmocka_unit_test_setup_teardown(test_auto_picks_powercap, fake_tree_setup,
+						fake_tree_teardown),
+		cmocka_unit_test_setup_teardown(test_missing_files, fake_tree_setup,
+						fake_tree_teardown),
+		cmocka_unit_test_setup_teardown(test_unreadable_eacces, fake_tree_setup,
+						fake_tree_teardown),
+		cmocka_unit_test_setup_teardown(test_garbage_open, fake_tree_setup,
+						fake_tree_teardown),
+		cmocka_unit_test_setup_teardown(test_garbage_read_resync, fake_tree_setup,
+						fake_tree_teardown),
+		cmocka_unit_test_setup_teardown(test_wrap_once, fake_tree_setup,
+						fake_tree_teardown),
+		cmocka_unit_test_setup_teardown(test_wrap_short_interval, fake_tree_setup,
+						fake_tree_teardown),
+		cmocka_unit_test_setup_teardown(test_backwards_beyond_range, fake_tree_setup,
+						fake_tree_teardown),
+		cmocka_unit_test_setup_teardown(test_implausible_power, fake_tree_setup,
+						fake_tree_teardown),
 		cmocka_unit_test(test_raplsim),
 	};
 

@@ -235,7 +235,7 @@ int meter_read(struct meter *m, const struct meter_input *in, struct meter_energ
 	 * range / max_socket_w seconds: after longer, wraps may have gone
 	 * unseen, and the delta (taken modulo the range) means nothing.
 	 */
-	if (m->min_range_j > 0 && m->o.max_socket_w > 0 &&
+	if (m->min_range_j > 0 && m->o.max_socket_w > 0 && e->dt_sec >= METER_WRAP_CHECK_MIN_SEC &&
 	    e->dt_sec * m->o.max_socket_w >= m->min_range_j) {
 		e->wrap_unknown = 1;
 		e->anomalies = (1u << ZONE_MAX) - 1;

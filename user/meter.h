@@ -34,6 +34,14 @@ enum meter_zone { ZONE_PKG, ZONE_DRAM, ZONE_CORE, ZONE_UNCORE, ZONE_PSYS, ZONE_M
  */
 #define METER_MAX_SOCKET_W 2000.0
 
+/*
+ * Reads closer than this cannot have missed a wrap of a real counter
+ * (ranges are tens of kJ: the smallest, 2^32 x 15.3 uJ, lasts 32 s at
+ * METER_MAX_SOCKET_W); the unseen-wrap check is for pauses (suspend,
+ * a stopped tracer).
+ */
+#define METER_WRAP_CHECK_MIN_SEC 1.0
+
 /* What the model meter needs; real meters ignore it (it may then be NULL). */
 struct meter_input {
 	double dt_sec;

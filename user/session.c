@@ -422,24 +422,31 @@ static void sample_memory(struct session *s)
 		sample_proc(s, s->target_pids[i], k);
 }
 
-/* f_mem[s] of the processes matching want(pid): the target's or the tracer's. */
-static void mem_frac(struct session *s, const struct proc_mem *only, int tracer, double *frac)
+/* f_mem[s] of the target's processes (tracer 0) or the tracer's own (tracer 1). */
+static void mem_frac(struct session *s, int tracer, double *frac)
 {
 	int sock, k, i, K = s->next_sample;
 
 	for (sock = 0; sock < s->res.nr_sockets; sock++) {
 		for (k = 0; k < K; k++) {
 			s->scratch[k] = 0;
-			for (i = 0; i < s->nr_procs; i++) {
-				const struct proc_mem *p = &s->procs[i];
-
-				if (only ? p != only : (p->pid == s->self) != tracer)
-					continue;
-				s->scratch[k] += p->bytes[sock * s->nr_samples + k];
-			}
+			for (i = 0; i < s->nr_procs; i++)
+				if ((s->procs[i].pid == s->self) == tracer)
+					s->scratch[k] +=
+						s->procs[i].bytes[sock * s->nr_samples + k];
 		}
 		frac[sock] = model_mem_frac(s->scratch, &s->node_used[sock * s->nr_samples], K);
 	}
+}
+
+/* f_mem[s] of one process: its samples are contiguous per socket already. */
+static void proc_mem_frac(const struct session *s, const struct proc_mem *p, double *frac)
+{
+	int sock;
+
+	for (sock = 0; sock < s->res.nr_sockets; sock++)
+		frac[sock] = model_mem_frac(&p->bytes[sock * s->nr_samples],
+					    &s->node_used[sock * s->nr_samples], s->next_sample);
 }
 
 static double wall_now(void)
@@ -587,7 +594,7 @@ static void thread_dram(struct session *s, const struct model_host *h)
 		struct proc_mem *p = &s->procs[pi];
 		double frac[ENERGAT_MAX_SOCKETS];
 
-		mem_frac(s, p, 0, frac);
+		proc_mem_frac(s, p, frac);
 		for (sock = 0; sock < r->nr_sockets; sock++)
 			p->dram_j[sock] =
 				h->has_dram[sock] ?
@@ -693,8 +700,8 @@ static int compute(struct session *s, const struct tracer_sample *ts, const stru
 	qsort(r->threads, r->nr_threads, sizeof(*r->threads), cmp_pid);
 	if (!target_mode(s))
 		sample_rss(s);
-	mem_frac(s, NULL, 0, target.mem_frac);
-	mem_frac(s, NULL, 1, tracer.mem_frac);
+	mem_frac(s, 0, target.mem_frac);
+	mem_frac(s, 1, tracer.mem_frac);
 	memset(&r->target, 0, sizeof(r->target));
 	if (target_mode(s))
 		model_ascribe(&s->params, &h, &r->energy, &target, &r->target);
@@ -736,10 +743,10 @@ static int target_gone(struct session *s)
 		return 0;
 	}
 	/*
-	 * The kernel side marks a process dying when its last thread exits;
-	 * one that died before attach never gets there, so /proc settles it.
+	 * The kernel side lists only live processes (dying ones are left out);
+	 * one that died before attach is still listed, so /proc settles it.
 	 */
-	if (s->o.mode == MODE_PID && (tracer_nr_targets(s->tracer) <= 1 || !targets_alive(s))) {
+	if (s->o.mode == MODE_PID && !targets_alive(s)) {
 		s->end_reason = "target exited";
 		return 1;
 	}

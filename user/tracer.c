@@ -563,14 +563,6 @@ int tracer_sample(struct tracer *t, struct tracer_sample *s)
 	return 0;
 }
 
-int tracer_nr_targets(const struct tracer *t)
-{
-	int pids[2];
-
-	/* Only whether more than the tracer itself is left matters to callers. */
-	return tracer_target_pids(t, pids, 2);
-}
-
 void tracer_close(struct tracer *t)
 {
 	if (!t)

@@ -56,8 +56,6 @@ const char *tracer_flavour(const struct tracer *t);
  * up to max tgids into out. Returns how many were stored, or -errno.
  */
 int tracer_target_pids(const struct tracer *t, int *out, int max);
-/* min(2, number of followed processes): 1 means only the tracer is left. */
-int tracer_nr_targets(const struct tracer *t);
 
 void tracer_close(struct tracer *t);
 

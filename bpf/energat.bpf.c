@@ -1,8 +1,18 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Per-thread on-CPU time per socket, per-CPU busy/idle time, and thread
- * lifecycle records. Everything is aggregated here; user space reads
- * cumulative counters once per interval and takes deltas.
+ * exit records. Everything is aggregated here; user space reads cumulative
+ * counters once per interval and takes deltas.
+ *
+ * Two flavours, one loaded. tp_btf (kernels with BTF) keeps each thread's
+ * counters in task-local storage, found through the task itself, reads the
+ * scheduler's clock from the runqueue, and lists threads with a task
+ * iterator. raw_tp (kernels without BTF, --btf FILE) keeps them in a hash
+ * by tid, read with probe reads and bpf_ktime_get_ns(); a hash entry stays
+ * until user space has read it.
+ *
+ * Interval boundaries need no program: user space wakes a pinned thread on
+ * every CPU, and the switch to it charges whatever ran there up to then.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -10,14 +20,28 @@
 #include <bpf/bpf_core_read.h>
 #include "energat.h"
 
+#define TASK_DEAD 0x00000080 /* include/linux/sched.h */
+
 /* Set by user space between open and load. */
 const volatile __u32 targ_all = 0; /* 1: system-wide, every thread */
-const volatile __u32 nr_cpu_ids = ENERGAT_MAX_CPUS;
-const volatile __u8 cpu_socket[ENERGAT_MAX_CPUS] = {};
-const volatile __u8 cpu_node[ENERGAT_MAX_CPUS] = {};
 /* Set by user space just before attach: threads born later are charged from birth. */
 __u64 attach_ns = 0;
+/* Set by user space around a task-iterator pass: 1 creates storage, 0 lists it. */
+__u32 iter_seed = 0;
 
+/* tp_btf flavour: one per traced task, freed with it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct energat_task);
+} tasks SEC(".maps");
+
+/*
+ * raw_tp flavour: every traced thread, by tid. tp_btf flavour: exited
+ * threads whose EXIT record found the ring buffer full (user space reads
+ * and deletes them).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536); /* resized by user space */
@@ -33,12 +57,27 @@ struct {
 	__type(value, __u8);
 } targets SEC(".maps");
 
+/* Indexed by CPU id: a plain array's lookup is inlined, a per-CPU array's is a call. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ENERGAT_MAX_CPUS); /* set to the possible CPUs by user space */
+	__type(key, __u32);
+	__type(value, struct energat_cpu);
+} cpus SEC(".maps");
+
+/* raw_tp flavour: the task switched in last on each CPU, to seed a thread first seen. */
+struct cpu_in {
+	__u64 sum;
+	__u32 tid;
+	__u32 pad;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct energat_cpu);
-} cpus SEC(".maps");
+	__type(value, struct cpu_in);
+} cpu_ins SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -52,12 +91,25 @@ struct {
 	__uint(max_entries, 1 << 22); /* resized by user space */
 } events SEC(".maps");
 
-static __always_inline struct energat_stats *get_stats(void)
+/* Error paths only. */
+static __noinline void count_error(int which)
 {
 	__u32 zero = 0;
+	struct energat_stats *st = bpf_map_lookup_elem(&stats, &zero);
 
-	return bpf_map_lookup_elem(&stats, &zero);
+	if (!st)
+		return;
+	if (which == 0)
+		__sync_fetch_and_add(&st->rb_drops, 1);
+	else if (which == 1)
+		__sync_fetch_and_add(&st->map_full, 1);
+	else
+		__sync_fetch_and_add(&st->targets_full, 1);
 }
+
+#define ERR_RB_DROP 0
+#define ERR_NO_ROOM 1
+#define ERR_TARGETS_FULL 2
 
 static __always_inline bool is_target(__u32 tgid)
 {
@@ -66,15 +118,326 @@ static __always_inline bool is_target(__u32 tgid)
 	return bpf_map_lookup_elem(&targets, &tgid) != NULL;
 }
 
+/*
+ * tp_btf arguments are trusted BTF pointers: plain (CO-RE relocated) loads
+ * are allowed and cheaper than probe reads. direct is a constant at every
+ * call site, so each program keeps only its own kind.
+ */
+#define RD(direct, p, f) ((direct) ? (p)->f : BPF_CORE_READ(p, f))
+
+/*
+ * The switch's time. tp_btf: __schedule() has just updated the runqueue's
+ * clock (sched_clock), which a switch handler can read for a few ns where
+ * bpf_ktime_get_ns() costs up to ~300 ns on some hypervisors. The runqueue
+ * is reached through the task's cfs_rq, which exists with
+ * CONFIG_FAIR_GROUP_SCHED (set by every major distribution); without it,
+ * or in raw_tp, the monotonic clock. Either is read on every switch.
+ */
+static __always_inline __u64 switch_clock(struct task_struct *prev, bool direct)
+{
+	if (direct && bpf_core_field_exists(prev->se.cfs_rq))
+		return prev->se.cfs_rq->rq->clock;
+	return bpf_ktime_get_ns();
+}
+
+/*
+ * Wall-clock busy and idle time of this CPU, so they add up to the
+ * interval. The clock is read at every switch, though busy→busy switches
+ * change nothing in theory: some switches never reach the program (on
+ * 6.18, some switches out of some tasks, with no miss counted), and reading
+ * it only where idle starts or ends let one unseen switch misfile a whole
+ * busy stretch as idle (measured: H up to 5% low).
+ */
+static __always_inline void account_cpu(struct energat_cpu *c, __u64 now, bool was_idle)
+{
+	if (c->last_clock && now > c->last_clock) {
+		if (was_idle)
+			c->idle_ns += now - c->last_clock;
+		else
+			c->busy_ns += now - c->last_clock;
+	}
+	c->last_clock = now;
+}
+
+/*
+ * Records are read at each interval's boundary anyway. Waking the reader
+ * for each one (an irq_work and often an IPI) cost more than all the rest
+ * of a dying task's switch, so the reader is woken only when the buffer is
+ * filling up.
+ */
+static __always_inline __u64 rb_wakeup(void)
+{
+	__u64 size = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE);
+
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > size / 4 ? BPF_RB_FORCE_WAKEUP :
+									  BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void fill_record(struct energat_thread *r, struct task_struct *task,
+					__u32 tid, __u32 tgid)
+{
+	r->pid = tgid;
+	r->tid = tid;
+	r->start_ns = BPF_CORE_READ(task, start_time);
+	BPF_CORE_READ_STR_INTO(&r->comm, task, comm);
+}
+
+/*
+ * Charge a thread the growth of its se.sum_exec_runtime since it was last
+ * charged: the kernel's own count (what schedstat reports), which leaves
+ * out interrupt and hypervisor steal time that a wall-clock difference
+ * would bill to whichever thread was running. Keeping the base per thread,
+ * not per CPU, keeps the total exact even when a switch is never seen.
+ *
+ * task_ctx: called from the exit tracepoint, which runs preemptible. The
+ * task's own switch-out may then run in the middle of this, so the run
+ * segment is claimed with a compare-and-swap. Switches run with interrupts
+ * off and need no atomics.
+ */
+static __always_inline void charge(__u64 *ns, __u64 *run_sum, __u64 sum, bool task_ctx)
+{
+	__u64 old = *run_sum;
+
+	if (sum <= old)
+		return;
+	if (!task_ctx) {
+		*ns += sum - old;
+		*run_sum = sum;
+	} else if (__sync_val_compare_and_swap(run_sum, old, sum) == old) {
+		__sync_fetch_and_add(ns, sum - old);
+	}
+}
+
+static __always_inline __u32 sock_idx(const struct energat_cpu *c)
+{
+	return c->socket & (ENERGAT_MAX_SOCKETS - 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Both flavours: the set of traced processes, for user space          */
+
+static __always_inline int follow_fork(struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid);
+	__u32 pid = BPF_CORE_READ(child, pid), tgid = BPF_CORE_READ(child, tgid);
+	__u8 one = ENERGAT_TARGET_LIVE, *dying;
+
+	/* New threads join a traced group by tgid already; follow new processes. */
+	if (pid != tgid)
+		return 0;
+	/* A PID reused while its old owner was still dying: not ours any more. */
+	dying = bpf_map_lookup_elem(&targets, &tgid);
+	if (dying && *dying == ENERGAT_TARGET_DYING)
+		bpf_map_delete_elem(&targets, &tgid);
+	if (!is_target(ptgid))
+		return 0;
+	if (bpf_map_update_elem(&targets, &tgid, &one, BPF_ANY))
+		count_error(ERR_TARGETS_FULL);
+	return 0;
+}
+
+static __always_inline void set_dying(struct task_struct *task, __u32 tgid)
+{
+	__u8 dying = ENERGAT_TARGET_DYING;
+
+	/* Last thread of the group: its final switches still count, then it goes. */
+	if (!targ_all && BPF_CORE_READ(task, signal, live.counter) == 0)
+		bpf_map_update_elem(&targets, &tgid, &dying, BPF_EXIST);
+}
+
+/* ------------------------------------------------------------------ */
+/* tp_btf flavour: the kernel's own per-task count, split by socket     */
+
+/*
+ * The scheduler already keeps each task's run time (se.sum_exec_runtime,
+ * what schedstat reports), exact at every switch. So the switch handler
+ * does no per-thread work, which would mean a cache-cold lookup per switch:
+ * a thread's time is read where it is needed, by the task iterator each
+ * interval and at exit. Only its split across sockets is kept here, at the
+ * rare migrations from one socket to another, in task-local storage.
+ *
+ * Storage also marks what is traced: in --pid mode a task is traced when
+ * it has storage (given at seeding and fork); system-wide, every task is,
+ * and one without storage was born after attach and never changed socket.
+ */
+
+/* Old kernels and other architectures keep the CPU in task_struct. */
+struct task_struct___cpu {
+	unsigned int cpu;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u32 task_cpu_of(struct task_struct *task)
+{
+	struct task_struct___cpu *t = (void *)task;
+
+	if (bpf_core_field_exists(t->cpu))
+		return BPF_CORE_READ(t, cpu);
+	return BPF_CORE_READ(task, thread_info.cpu);
+}
+
+/* Before 5.14 the field was state. */
+struct task_struct___state {
+	long state;
+} __attribute__((preserve_access_index));
+
+static __always_inline unsigned int task_state(struct task_struct *task)
+{
+	struct task_struct___state *t = (void *)task;
+
+	if (bpf_core_field_exists(task->__state))
+		return task->__state;
+	return BPF_CORE_READ(t, state);
+}
+
 static __always_inline __u32 socket_of(__u32 cpu)
 {
-	__u32 s;
+	struct energat_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
 
-	if (cpu >= ENERGAT_MAX_CPUS)
-		return 0;
-	s = cpu_socket[cpu];
-	return s < ENERGAT_MAX_SOCKETS ? s : 0;
+	return c ? sock_idx(c) : 0;
 }
+
+/*
+ * A traced task's counters up to its last update: the split kept in
+ * storage plus its run since the last split, on the socket it is on.
+ * Returns false for a task not traced.
+ */
+static __always_inline bool task_record(struct task_struct *task, struct energat_thread *r)
+{
+	struct energat_task *s = bpf_task_storage_get(&tasks, task, 0, 0);
+	__u64 sum = task->se.sum_exec_runtime, base = 0;
+
+	if (s) {
+		__builtin_memcpy(r->ns, s->ns, sizeof(r->ns));
+		base = s->run_sum;
+	} else if (!targ_all || task->start_time < attach_ns) {
+		return false; /* not traced, or its storage could not be made at seeding */
+	}
+	if (sum > base)
+		r->ns[socket_of(task_cpu_of(task))] += sum - base;
+	r->run_sum = sum;
+	fill_record(r, task, task->pid, task->tgid);
+	return true;
+}
+
+static __always_inline void send_task(struct task_struct *task, __u32 type)
+{
+	struct energat_thread r = {};
+	struct energat_event *e;
+	__u32 tid = task->pid;
+
+	if (!task_record(task, &r))
+		return;
+	r.flags = ENERGAT_THREAD_EXITED;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (e) {
+		__builtin_memcpy(&e->thread, &r, sizeof(r));
+		e->type = type;
+		bpf_ringbuf_submit(e, rb_wakeup());
+		return;
+	}
+	count_error(ERR_RB_DROP);
+	/* An exit is kept for user space to read; a FINAL only adds microseconds. */
+	if (type == ENERGAT_EV_EXIT && bpf_map_update_elem(&threads, &tid, &r, BPF_ANY))
+		count_error(ERR_NO_ROOM);
+}
+
+/*
+ * Per switch: the CPU's busy/idle clock, and a dying task's last
+ * microseconds. Everything touched is what __schedule() has just touched.
+ */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(sched_switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct energat_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
+
+	if (!c)
+		return 0;
+	account_cpu(c, switch_clock(prev, true), !prev->pid);
+	if (task_state(prev) == TASK_DEAD)
+		send_task(prev, ENERGAT_EV_FINAL);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(sched_exit_btf, struct task_struct *task)
+{
+	set_dying(task, task->tgid);
+	send_task(task, ENERGAT_EV_EXIT);
+	return 0;
+}
+
+/* Only loaded with more than one socket: book the run so far on the old one. */
+SEC("tp_btf/sched_migrate_task")
+int BPF_PROG(sched_migrate_btf, struct task_struct *task, int dest_cpu)
+{
+	__u32 from = socket_of(task_cpu_of(task)), to = socket_of(dest_cpu);
+	struct energat_task *s, init = {};
+	__u64 sum;
+
+	if (from == to || !task->pid)
+		return 0;
+	s = bpf_task_storage_get(&tasks, task, 0, 0);
+	if (!s) {
+		/* Traced without storage: born after attach, so charged from birth. */
+		if (!targ_all || task->start_time < attach_ns)
+			return 0;
+		s = bpf_task_storage_get(&tasks, task, &init, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (!s) {
+			count_error(ERR_NO_ROOM);
+			return 0;
+		}
+	}
+	/* A queued or sleeping task is not running: its count is exact. */
+	sum = task->se.sum_exec_runtime;
+	charge(&s->ns[from], &s->run_sum, sum, false);
+	return 0;
+}
+
+/*
+ * --pid mode: a traced task's children, threads and processes, are traced
+ * from birth.
+ */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(sched_fork_btf, struct task_struct *parent, struct task_struct *child)
+{
+	struct energat_task init = {};
+
+	follow_fork(parent, child);
+	if (bpf_task_storage_get(&tasks, parent, 0, 0) &&
+	    !bpf_task_storage_get(&tasks, child, &init, BPF_LOCAL_STORAGE_GET_F_CREATE))
+		count_error(ERR_NO_ROOM);
+	return 0;
+}
+
+/*
+ * Task iterator, run by user space. Seeding (before tracing starts): give
+ * every traced task alive now its storage, charged from this moment.
+ * Listing (every interval): one record per traced task.
+ */
+SEC("iter/task")
+int list_tasks(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct energat_thread r = {};
+
+	if (!task || !task->pid)
+		return 0;
+	if (iter_seed) {
+		struct energat_task init = { .run_sum = task->se.sum_exec_runtime };
+
+		if (is_target(task->tgid) &&
+		    !bpf_task_storage_get(&tasks, task, &init, BPF_LOCAL_STORAGE_GET_F_CREATE))
+			count_error(ERR_NO_ROOM);
+		return 0;
+	}
+	if (task_record(task, &r))
+		bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* raw_tp flavour: a hash by tid                                       */
 
 /*
  * Entry of a traced task, created on first sight. An entry flagged EXITED
@@ -84,12 +447,12 @@ static __always_inline __u32 socket_of(__u32 cpu)
  * whose tid was reused (its record is already sent): start afresh.
  */
 static __always_inline struct energat_thread *thread_entry(struct task_struct *task, __u32 tid,
-							   __u32 tgid, __u64 sum,
-							   const struct energat_cpu *c)
+							   __u32 tgid, __u64 sum)
 {
 	struct energat_thread *t, init = {};
-	struct energat_stats *st;
 	__u64 start = BPF_CORE_READ(task, start_time);
+	__u32 zero = 0;
+	struct cpu_in *in;
 
 	t = bpf_map_lookup_elem(&threads, &tid);
 	if (t && (!(t->flags & ENERGAT_THREAD_EXITED) || t->start_ns == start))
@@ -97,301 +460,109 @@ static __always_inline struct energat_thread *thread_entry(struct task_struct *t
 	/* Dead task switching out after user space already removed its entry. */
 	if (!t && BPF_CORE_READ(task, exit_state))
 		return NULL;
-	init.pid = tgid;
-	init.tid = tid;
-	init.start_ns = start;
+	fill_record(&init, task, tid, tgid);
 	/*
 	 * Run time from before tracing began is not ours to charge: a thread
 	 * born earlier is charged from its switch-in on this CPU if that was
 	 * seen (it was asleep at attach), else from now.
 	 */
+	in = bpf_map_lookup_elem(&cpu_ins, &zero);
 	if (start >= attach_ns)
 		init.run_sum = 0;
-	else if (c->in_tid == tid && c->in_sum <= sum)
-		init.run_sum = c->in_sum;
+	else if (in && in->tid == tid && in->sum <= sum)
+		init.run_sum = in->sum;
 	else
 		init.run_sum = sum;
-	BPF_CORE_READ_STR_INTO(&init.comm, task, comm);
-	if (bpf_map_update_elem(&threads, &tid, &init, BPF_ANY) && (st = get_stats()))
-		__sync_fetch_and_add(&st->map_full, 1);
+	if (bpf_map_update_elem(&threads, &tid, &init, BPF_ANY))
+		count_error(ERR_NO_ROOM);
 	return bpf_map_lookup_elem(&threads, &tid);
 }
 
-/*
- * tp_btf arguments are trusted BTF pointers: plain (CO-RE relocated) loads
- * are allowed and cheaper than probe reads. raw_tp arguments and the
- * checkpoint's current task need probe reads. direct is a constant at every
- * call site, so each program keeps only its own kind.
- */
-#define RD(direct, p, f) ((direct) ? (p)->f : BPF_CORE_READ(p, f))
-
-/*
- * Charge a traced thread the growth of its se.sum_exec_runtime since it
- * was last charged: the kernel's own count (what schedstat reports), which
- * leaves out interrupt and hypervisor steal time that a wall-clock
- * difference would bill to whichever thread was running. Keeping the base
- * per thread, not per CPU, keeps the total exact even when a switch is never
- * seen (on 6.18 some switches out of some tasks do not reach the program,
- * with no miss counted). At a checkpoint the kernel's figure is as of its
- * last tick, so a long run is split at the boundary to within a tick.
- *
- * fresh_comm re-reads the name (threads rename themselves with
- * PR_SET_NAME, which no tracepoint reports); only the rare paths ask.
- *
- * task_ctx: called from the exit tracepoint, which runs preemptible. The
- * task's own switch-out may then run in the middle of this, so the run
- * segment is claimed with a compare-and-swap. Switches and checkpoints run
- * with interrupts off and need no atomics.
- */
 static __always_inline struct energat_thread *
-charge_thread(const struct energat_cpu *c, struct task_struct *task, __u32 tid, __u32 tgid,
-	      bool direct, bool fresh_comm, bool task_ctx, __u64 now)
+charge_raw(const struct energat_cpu *c, struct task_struct *task, __u32 tid, bool task_ctx)
 {
-	__u32 sock = socket_of(bpf_get_smp_processor_id());
+	__u32 tgid = BPF_CORE_READ(task, tgid);
 	struct energat_thread *t;
-	__u64 sum, old;
+	__u64 sum;
 
 	if (!is_target(tgid))
 		return NULL;
-	sum = RD(direct, task, se.sum_exec_runtime);
-	/*
-	 * now != 0: a checkpoint on the running task, whose figure is only as
-	 * fresh as the last tick. Its run since the switch-in seen on this CPU
-	 * moves it on to the boundary; the next real reading takes over, never
-	 * counting down (so at most that run's interrupt time is over-counted).
-	 */
-	if (now && c->in_tid == tid && c->in_sum + (now - c->in_ts) > sum)
-		sum = c->in_sum + (now - c->in_ts);
-	t = thread_entry(task, tid, tgid, sum, c);
-	if (!t)
-		return NULL;
-	old = t->run_sum;
-	if (sum > old && !task_ctx) {
-		t->ns[sock] += sum - old;
-		t->run_sum = sum;
-	} else if (sum > old && __sync_val_compare_and_swap(&t->run_sum, old, sum) == old) {
-		__sync_fetch_and_add(&t->ns[sock], sum - old);
-	}
-	if (fresh_comm)
-		BPF_CORE_READ_STR_INTO(&t->comm, task, comm);
+	sum = BPF_CORE_READ(task, se.sum_exec_runtime);
+	t = thread_entry(task, tid, tgid, sum);
+	if (t)
+		charge(&t->ns[sock_idx(c)], &t->run_sum, sum, task_ctx);
 	return t;
-}
-
-/*
- * Wall-clock busy and idle time of this CPU, so they add up to the
- * interval. The clock is read at every switch, though busy→busy switches
- * change nothing in theory: some switches never reach the program (above),
- * and reading it only where idle starts or ends let one unseen switch
- * misfile a whole busy stretch as idle (measured: H up to 5% low). The
- * timestamp is taken after the handler's lookups, so its cost is not the
- * next task's.
- */
-static __always_inline __u64 account_cpu(struct energat_cpu *c, bool was_idle)
-{
-	__u64 now = bpf_ktime_get_ns();
-
-	if (c->last_ts) {
-		if (was_idle)
-			c->idle_ns += now - c->last_ts;
-		else
-			c->busy_ns += now - c->last_ts;
-	}
-	c->last_ts = now;
-	return now;
-}
-
-static __always_inline struct energat_cpu *this_cpu(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&cpus, &zero);
-}
-
-static __always_inline int on_switch(struct task_struct *prev, struct task_struct *next,
-				     bool direct)
-{
-	__u32 tid = RD(direct, prev, pid), ntid = RD(direct, next, pid);
-	struct energat_cpu *c = this_cpu();
-
-	if (!c)
-		return 0;
-	if (tid)
-		charge_thread(c, prev, tid, RD(direct, prev, tgid), direct, false, false, 0);
-	/* Where the next run starts: for a thread first seen in it, and for checkpoints. */
-	c->in_ts = account_cpu(c, !tid);
-	c->in_tid = ntid;
-	c->in_sum = RD(direct, next, se.sum_exec_runtime);
-	return 0;
-}
-
-SEC("tp_btf/sched_switch")
-int BPF_PROG(sched_switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
-{
-	return on_switch(prev, next, true);
 }
 
 SEC("raw_tp/sched_switch")
 int BPF_PROG(sched_switch_raw, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	return on_switch(prev, next, false);
-}
-
-/*
- * Interval boundary: user space test-runs this on every CPU
- * (BPF_F_TEST_RUN_ON_CPU), so the run in progress there is split at the
- * boundary and a task that never switches is charged in the interval it ran.
- * Run through an IPI, the current task is the one that was interrupted.
- */
-SEC("raw_tp")
-int checkpoint(void *ctx)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	__u32 tid = BPF_CORE_READ(task, pid);
-	struct energat_cpu *c = this_cpu();
+	__u32 cpu = bpf_get_smp_processor_id(), zero = 0;
+	struct energat_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
+	__u32 tid = BPF_CORE_READ(prev, pid);
+	struct cpu_in *in;
 
 	if (!c)
 		return 0;
 	if (tid)
-		charge_thread(c, task, tid, BPF_CORE_READ(task, tgid), false, true, false,
-			      bpf_ktime_get_ns());
-	account_cpu(c, !tid);
+		charge_raw(c, prev, tid, false);
+	account_cpu(c, switch_clock(prev, false), !tid);
+	in = bpf_map_lookup_elem(&cpu_ins, &zero);
+	if (in) {
+		in->tid = BPF_CORE_READ(next, pid);
+		in->sum = BPF_CORE_READ(next, se.sum_exec_runtime);
+	}
 	return 0;
 }
 
-static __always_inline void send_exit(struct task_struct *task, __u32 tgid, bool direct)
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(sched_exit_raw, struct task_struct *task)
 {
-	struct energat_cpu *c = this_cpu();
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct energat_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
 	struct energat_thread *t;
 	struct energat_event *e;
-	struct energat_stats *st;
 
-	/* Book the last run up to now, so no time is lost to the exit. */
 	if (!c)
-		return;
-	t = charge_thread(c, task, RD(direct, task, pid), tgid, direct, true, true, 0);
+		return 0;
+	t = charge_raw(c, task, BPF_CORE_READ(task, pid), true);
 	if (!t)
-		return;
+		return 0;
+	BPF_CORE_READ_STR_INTO(&t->comm, task, comm);
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (e) {
 		__builtin_memcpy(&e->thread, t, sizeof(*t));
 		e->type = ENERGAT_EV_EXIT;
-		e->ppid = 0;
-		bpf_ringbuf_submit(e, 0);
-	} else if ((st = get_stats())) {
+		bpf_ringbuf_submit(e, rb_wakeup());
+	} else {
 		/* Not lost: user space finds the flagged entry in the map. */
-		__sync_fetch_and_add(&st->rb_drops, 1);
+		count_error(ERR_RB_DROP);
 	}
 	/*
 	 * Flag after the submit: user space relies on a flagged entry's record
 	 * being readable already (x86 keeps stores in order).
 	 */
 	t->flags |= ENERGAT_THREAD_EXITED;
-}
-
-static __always_inline int on_exit(struct task_struct *task, bool direct)
-{
-	__u32 tgid = RD(direct, task, tgid);
-
-	if (!is_target(tgid))
-		return 0;
-	send_exit(task, tgid, direct);
-	/* Last thread of the group: its final switches still count, then it goes. */
-	if (!targ_all && BPF_CORE_READ(task, signal, live.counter) == 0) {
-		__u8 dying = ENERGAT_TARGET_DYING;
-
-		bpf_map_update_elem(&targets, &tgid, &dying, BPF_EXIST);
-	}
+	set_dying(task, t->pid);
 	return 0;
-}
-
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(sched_exit_btf, struct task_struct *task)
-{
-	return on_exit(task, true);
-}
-
-SEC("raw_tp/sched_process_exit")
-int BPF_PROG(sched_exit_raw, struct task_struct *task)
-{
-	return on_exit(task, false);
-}
-
-static __always_inline int on_fork(struct task_struct *parent, struct task_struct *child)
-{
-	__u32 ptgid = BPF_CORE_READ(parent, tgid);
-	__u32 pid = BPF_CORE_READ(child, pid), tgid = BPF_CORE_READ(child, tgid);
-	struct energat_event *e;
-	struct energat_stats *st;
-	__u8 one = ENERGAT_TARGET_LIVE, *dying;
-
-	/*
-	 * New threads join a traced group by tgid already; follow new
-	 * processes. System-wide mode needs neither the set nor the record.
-	 */
-	if (targ_all || pid != tgid)
-		return 0;
-	/* A PID reused while its old owner was still dying: not ours any more. */
-	dying = bpf_map_lookup_elem(&targets, &tgid);
-	if (dying && *dying == ENERGAT_TARGET_DYING)
-		bpf_map_delete_elem(&targets, &tgid);
-	if (!is_target(ptgid))
-		return 0;
-	if (bpf_map_update_elem(&targets, &tgid, &one, BPF_ANY) && (st = get_stats()))
-		__sync_fetch_and_add(&st->targets_full, 1);
-
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		if ((st = get_stats()))
-			__sync_fetch_and_add(&st->rb_drops, 1);
-		return 0;
-	}
-	__builtin_memset(&e->thread, 0, sizeof(e->thread));
-	e->thread.pid = tgid;
-	e->thread.tid = pid;
-	e->thread.start_ns = BPF_CORE_READ(child, start_time);
-	BPF_CORE_READ_STR_INTO(&e->thread.comm, child, comm);
-	e->type = ENERGAT_EV_FORK;
-	e->ppid = ptgid;
-	bpf_ringbuf_submit(e, 0);
-	return 0;
-}
-
-SEC("tp_btf/sched_process_fork")
-int BPF_PROG(sched_fork_btf, struct task_struct *parent, struct task_struct *child)
-{
-	return on_fork(parent, child);
 }
 
 SEC("raw_tp/sched_process_fork")
 int BPF_PROG(sched_fork_raw, struct task_struct *parent, struct task_struct *child)
 {
-	return on_fork(parent, child);
+	return follow_fork(parent, child);
 }
 
-/* exec changes comm: keep the entry's name current. */
-static __always_inline int on_exec(struct task_struct *task)
-{
-	__u32 tid = BPF_CORE_READ(task, pid);
-	struct energat_thread *t;
-
-	if (!is_target(BPF_CORE_READ(task, tgid)))
-		return 0;
-	t = bpf_map_lookup_elem(&threads, &tid);
-	if (t)
-		BPF_CORE_READ_STR_INTO(&t->comm, task, comm);
-	return 0;
-}
-
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(sched_exec_btf, struct task_struct *task)
-{
-	return on_exec(task);
-}
-
+/* exec changes comm: keep the entry's name current (tp_btf lists it fresh). */
 SEC("raw_tp/sched_process_exec")
 int BPF_PROG(sched_exec_raw, struct task_struct *task)
 {
-	return on_exec(task);
+	__u32 tid = BPF_CORE_READ(task, pid);
+	struct energat_thread *t = bpf_map_lookup_elem(&threads, &tid);
+
+	if (t)
+		BPF_CORE_READ_STR_INTO(&t->comm, task, comm);
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -9,65 +9,75 @@
 #define ENERGAT_COMM_LEN 16
 
 /*
- * One thread's counters. Every counter is cumulative since the thread was
- * first seen, so user space takes deltas and never races a reset.
+ * A traced thread's state, kept in task-local storage so the switch handler
+ * finds it through the task itself instead of a hash lookup. Counters are
+ * cumulative since the thread was first traced.
  */
-struct energat_thread {
+struct energat_task {
 	__u64 ns[ENERGAT_MAX_SOCKETS]; /* on-CPU ns per socket */
-	__u64 start_ns; /* task start time: tells a reused tid from the old one */
 	__u64 run_sum; /* the task's se.sum_exec_runtime charged so far */
-	__u32 pid; /* tgid */
-	__u32 tid;
-	char comm[ENERGAT_COMM_LEN];
 	__u32 flags; /* ENERGAT_THREAD_* */
 	__u32 pad;
 };
 
-/*
- * Set by the exit handler. The entry stays in the map so user space reads
- * the final counters even if the ring-buffer record was dropped; user space
- * deletes it after booking it.
- */
+/* Set by the exit handler: every later switch-out sends a FINAL record. */
 #define ENERGAT_THREAD_EXITED 1
 
-/* Per-CPU accounting, cumulative since attach. */
-struct energat_cpu {
-	__u64 busy_ns; /* running any task with pid != 0 (wall clock) */
-	__u64 idle_ns; /* running the idle task */
-	__u64 last_ts; /* ktime of the last switch or checkpoint on this CPU */
-	__u64 in_sum; /* se.sum_exec_runtime of the task switched in last */
-	__u64 in_ts; /* ktime of that switch */
-	__u32 in_tid; /* that task */
+/*
+ * One thread's cumulative counters as user space receives them: from the
+ * task iterator each interval, and in EXIT/FINAL records.
+ */
+struct energat_thread {
+	__u64 ns[ENERGAT_MAX_SOCKETS];
+	__u64 start_ns; /* task start time: tells a reused tid from the old one */
+	__u64 run_sum;
+	__u32 pid; /* tgid */
+	__u32 tid;
+	char comm[ENERGAT_COMM_LEN];
+	__u32 flags;
 	__u32 pad;
+};
+
+/*
+ * Per-CPU accounting, cumulative since attach: one array slot per CPU, a
+ * cache line each, written only by that CPU.
+ */
+struct energat_cpu {
+	__u64 busy_ns; /* running any task with pid != 0 */
+	__u64 idle_ns; /* running the idle task */
+	__u64 last_clock; /* the scheduler clock at the last switch */
+	__u32 socket; /* set by user space before attach */
+	__u32 pad;
+	__u64 pad2[4];
 };
 
 /* Values in the targets map. */
 enum energat_target {
 	ENERGAT_TARGET_LIVE = 1,
 	/*
-	 * Its last thread passed the exit tracepoint: still charged until its
-	 * final switch; user space removes it one interval later, and a fork
-	 * that reuses the PID outside the target drops it at once.
+	 * Its last thread passed the exit tracepoint: user space removes it
+	 * one interval later, and a fork that reuses the PID outside the
+	 * target drops it at once.
 	 */
 	ENERGAT_TARGET_DYING = 2,
 };
 
 enum energat_event_type {
-	ENERGAT_EV_EXIT = 1, /* a traced thread exited: its final counters */
-	ENERGAT_EV_FORK = 2, /* a traced process forked a new process */
+	ENERGAT_EV_EXIT = 1, /* a traced thread exited: its counters at exit */
+	ENERGAT_EV_FINAL = 3, /* its switch-out after exit: the last microseconds too */
 };
 
-/* Ring-buffer record. For FORK, thread.pid/tid name the child, ppid the parent. */
+/* Ring-buffer record. */
 struct energat_event {
 	struct energat_thread thread;
 	__u32 type;
-	__u32 ppid;
+	__u32 pad;
 };
 
 /* Per-CPU error counters; user space sums them. */
 struct energat_stats {
-	__u64 rb_drops; /* ring buffer full: a record was lost */
-	__u64 map_full; /* threads map full: a thread's time was not recorded */
+	__u64 rb_drops; /* ring buffer full: an EXIT record went to the orphans map instead */
+	__u64 map_full; /* no storage for a thread (or orphans map full): its time was lost */
 	__u64 targets_full; /* target set full: a child was not followed */
 };
 

@@ -11,7 +11,7 @@ int user_lookup(const char *name, uid_t *uid, gid_t *gid);
 
 /*
  * Become uid/gid for good, keeping only CAP_BPF and CAP_PERFMON, which the
- * loaded programs' map reads and the interval checkpoints still need on
+ * loaded programs' map reads and the task iterator still need on
  * kernels that restrict bpf(2) to them. keep_caps 0 drops every capability
  * (the launched command). -errno with err set on failure.
  */

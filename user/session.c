@@ -298,7 +298,7 @@ int session_open(const struct options *o, struct session **out, char *err, size_
 	ret = tracer_open(&to, &s->tracer, err, errlen);
 	if (ret)
 		goto cleanup;
-	/* The meter's interval starts with the tracer's first checkpoint. */
+	/* The meter's interval starts with the tracer's first boundary. */
 	meter_read(s->meter, NULL, &(struct meter_energy){ 0 });
 	if (o->mode == MODE_CMD && (ret = release_child(s, err, errlen)))
 		goto cleanup;
@@ -486,7 +486,7 @@ static int reserve_threads(struct session *s, size_t n)
 }
 
 /*
- * The meter is read right after the checkpoint, so energy and CPU time
+ * The meter is read right after the boundary, so energy and CPU time
  * cover the same window. The model meter's memory input is the previous
  * interval's (the new samples come after this read).
  */
@@ -668,7 +668,7 @@ static int compute(struct session *s, const struct tracer_sample *ts, const stru
 	r->rb_drops = ts->rb_drops;
 	r->map_full = ts->map_full;
 	r->targets_full = ts->targets_full;
-	/* The meter is read right after the checkpoint: its dt and ts->dt_sec agree to microseconds. */
+	/* The meter is read right after the boundary: its dt and ts->dt_sec agree to microseconds. */
 	compute_host(s, ts, e, &h);
 
 	ret = reserve_threads(s, ts->threads.len + 1);
@@ -798,7 +798,7 @@ int session_step(struct session *s, volatile sig_atomic_t *stop)
 	ret = tracer_sample(s->tracer, &ts);
 	if (ret)
 		return ret;
-	now = wall_now(); /* the checkpoint's time, not after the memory reads */
+	now = wall_now(); /* the boundary's time, not after the memory reads */
 	read_meter(s, &ts, &me);
 	while (s->next_sample < s->nr_samples)
 		sample_memory(s);

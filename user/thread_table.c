@@ -146,12 +146,18 @@ void deltas_free(struct thread_deltas *d)
 	memset(d, 0, sizeof(*d));
 }
 
-int tt_apply(struct thread_table *tt, const struct energat_thread *t, int exited,
+int tt_apply(struct thread_table *tt, const struct energat_thread *t, enum tt_source src,
 	     struct thread_deltas *out)
 {
 	struct tt_entry *e = tt_find(tt, t->tid);
 	int s, err;
 
+	/*
+	 * A forgotten thread's final tail would count all its time again: a
+	 * final record only tops up a thread still known.
+	 */
+	if (src == TT_FROM_FINAL && (!e || e->start_ns != t->start_ns))
+		return 0;
 	if (e && e->start_ns != t->start_ns) {
 		/* tid reused: the previous thread is over. */
 		if (pending(e) && (err = deltas_push(out, e)))
@@ -175,8 +181,10 @@ int tt_apply(struct thread_table *tt, const struct energat_thread *t, int exited
 			e->last[s] = t->ns[s];
 		}
 	}
-	if (exited)
+	if (src != TT_FROM_LIST || (t->flags & ENERGAT_THREAD_EXITED))
 		e->flags |= TT_EXITED;
+	if (src == TT_FROM_LIST)
+		e->flags |= TT_SEEN;
 	return 0;
 }
 
@@ -200,10 +208,14 @@ int tt_flush(struct thread_table *tt, struct thread_deltas *out)
 	for (i = 0; i < tt->cap;) {
 		struct tt_entry *e = &tt->slots[i];
 
-		if (e->used && (e->flags & (TT_EXITED | TT_MAP_GONE)) == (TT_EXITED | TT_MAP_GONE))
-			remove_slot(tt, e);
-		else
+		if (!e->used) {
 			i++;
+		} else if (!(e->flags & TT_SEEN)) {
+			remove_slot(tt, e);
+		} else {
+			e->flags &= ~TT_SEEN;
+			i++;
+		}
 	}
 	return 0;
 }

@@ -14,8 +14,15 @@
 
 enum {
 	TT_EXITED = 1, /* the thread exited: seen in an exit record or a flagged entry */
-	TT_MAP_GONE = 2, /* its map entry is deleted: no carrier of its counters is left */
+	TT_SEEN = 2, /* listed by this interval's read of the kernel side */
 	TT_REPORTED = 4, /* its exit has been handed to the sinks */
+};
+
+/* Where a carrier of a thread's counters comes from. */
+enum tt_source {
+	TT_FROM_LIST, /* the interval's listing of every traced thread */
+	TT_FROM_EXIT, /* an exit record */
+	TT_FROM_FINAL, /* a switch-out after exit: only for a thread still known */
 };
 
 struct tt_entry {
@@ -55,14 +62,16 @@ struct tt_entry *tt_find(const struct thread_table *tt, __u32 tid);
 /*
  * Apply one carrier of cumulative counters. A different start time under
  * the same tid is a new thread: the old one's pending delta is moved to
- * out first. Returns -ENOMEM on allocation failure.
+ * out first. A listed carrier flagged ENERGAT_THREAD_EXITED is an exit.
+ * Returns -ENOMEM on allocation failure.
  */
-int tt_apply(struct thread_table *tt, const struct energat_thread *t, int exited,
+int tt_apply(struct thread_table *tt, const struct energat_thread *t, enum tt_source src,
 	     struct thread_deltas *out);
 
 /*
  * Close the interval: move every pending delta (and every thread that
- * exited) to out, and forget threads that have no carrier left.
+ * exited) to out, and forget threads the listing no longer holds: they are
+ * gone, and any record still to come carries nothing new but a final tail.
  */
 int tt_flush(struct thread_table *tt, struct thread_deltas *out);
 

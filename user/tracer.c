@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include "cpu_kick.h"
 #include "energat.skel.h"
 #include "procfs_read.h"
 #include "topology.h"
@@ -16,7 +17,12 @@
 
 #define DEFAULT_MAX_THREADS 65536
 #define DEFAULT_TARGET_MAX_THREADS 16384
+/* tp_btf: the hash only holds exits whose record found the ring buffer full. */
+#define ORPHAN_THREADS 4096
 #define DEFAULT_RINGBUF (4u << 20)
+/* How long a boundary waits for a CPU held by a higher real-time priority. */
+#define KICK_TIMEOUT_MS 100
+#define ITER_BUF (64 * 1024)
 #define MAX_SEED_PIDS 65536
 #define BATCH 1024
 #define MAX_DYING 1024
@@ -24,13 +30,15 @@
 struct tracer {
 	struct energat_bpf *skel;
 	struct ring_buffer *rb;
+	struct cpu_kick *kick;
+	struct bpf_link *iter; /* tp_btf: the task iterator */
+	char *iter_buf;
 	const struct topology *topo;
 	struct thread_table table;
 	struct thread_deltas out;
 	int ncpus_possible;
 	int raw_tp;
 	int system_wide;
-	struct energat_cpu *percpu; /* scratch: one value per possible CPU */
 	__u64 last_busy[ENERGAT_MAX_CPUS], last_idle[ENERGAT_MAX_CPUS];
 	__u64 last_ts;
 	__u32 *keys; /* scratch for map reads */
@@ -81,9 +89,10 @@ static int handle_event(void *ctx, void *data, size_t size)
 	const struct energat_event *e = data;
 	int err;
 
-	if (size < sizeof(*e) || e->type != ENERGAT_EV_EXIT)
+	if (size < sizeof(*e))
 		return 0;
-	err = tt_apply(&t->table, &e->thread, 1, &t->out);
+	err = tt_apply(&t->table, &e->thread,
+		       e->type == ENERGAT_EV_FINAL ? TT_FROM_FINAL : TT_FROM_EXIT, &t->out);
 	if (err)
 		t->apply_err = err;
 	return 0;
@@ -92,40 +101,30 @@ static int handle_event(void *ctx, void *data, size_t size)
 static int configure(struct tracer *t, const struct tracer_opts *o)
 {
 	struct energat_bpf *skel = t->skel;
-	const struct topology *topo = o->topo;
 	unsigned int max_threads = o->max_threads;
-	int i;
 
 	skel->rodata->targ_all = t->system_wide;
-	for (i = 0; i < topo->nr_cpus; i++) {
-		int cpu = topo->cpus[i];
-
-		if (cpu < 0 || cpu >= ENERGAT_MAX_CPUS)
-			continue;
-		skel->rodata->cpu_socket[cpu] =
-			topo->cpu_socket[cpu] < 0 ? 0 : topo->cpu_socket[cpu];
-		skel->rodata->cpu_node[cpu] = topo->cpu_node[cpu] < 0 ? 0 : topo->cpu_node[cpu];
-	}
 	if (!max_threads)
 		max_threads = t->system_wide ? DEFAULT_MAX_THREADS : DEFAULT_TARGET_MAX_THREADS;
-	bpf_map__set_max_entries(skel->maps.threads, max_threads);
+	bpf_map__set_max_entries(skel->maps.threads, t->raw_tp ? max_threads : ORPHAN_THREADS);
+	bpf_map__set_max_entries(skel->maps.cpus, t->ncpus_possible);
 	bpf_map__set_max_entries(skel->maps.events,
 				 o->ringbuf_bytes ? o->ringbuf_bytes : DEFAULT_RINGBUF);
 
-	/* Keep exactly one flavour of each tracepoint program. */
+	/* Keep exactly one flavour of each program; system-wide mode follows no forks. */
 	bpf_program__set_autoload(skel->progs.sched_switch_btf, !t->raw_tp);
 	bpf_program__set_autoload(skel->progs.sched_exit_btf, !t->raw_tp);
-	bpf_program__set_autoload(skel->progs.sched_fork_btf, !t->raw_tp);
+	bpf_program__set_autoload(skel->progs.sched_fork_btf, !t->raw_tp && !t->system_wide);
+	bpf_program__set_autoload(skel->progs.list_tasks, !t->raw_tp);
+	/* With one socket there is nothing to split. */
+	bpf_program__set_autoload(skel->progs.sched_migrate_btf,
+				  !t->raw_tp && o->topo->nr_sockets > 1);
 	bpf_program__set_autoload(skel->progs.sched_switch_raw, t->raw_tp);
 	bpf_program__set_autoload(skel->progs.sched_exit_raw, t->raw_tp);
-	bpf_program__set_autoload(skel->progs.sched_fork_raw, t->raw_tp);
-	bpf_program__set_autoload(skel->progs.sched_exec_btf, !t->raw_tp);
+	bpf_program__set_autoload(skel->progs.sched_fork_raw, t->raw_tp && !t->system_wide);
 	bpf_program__set_autoload(skel->progs.sched_exec_raw, t->raw_tp);
-	/* System-wide mode follows no forks. */
-	if (t->system_wide) {
-		bpf_program__set_autoload(skel->progs.sched_fork_btf, false);
-		bpf_program__set_autoload(skel->progs.sched_fork_raw, false);
-	}
+	/* Task storage needs the kernel's BTF, which the raw_tp flavour does without. */
+	bpf_map__set_autocreate(skel->maps.tasks, !t->raw_tp);
 	return 0;
 }
 
@@ -143,6 +142,59 @@ static int attach_one(struct bpf_program *prog, struct bpf_link **slot)
 	return *slot ? 0 : -errno;
 }
 
+/* Each CPU's socket, in its slot of the cpus array. */
+static int set_sockets(struct tracer *t)
+{
+	const struct topology *topo = t->topo;
+	int i, ret;
+
+	for (i = 0; i < topo->nr_cpus; i++) {
+		struct energat_cpu c = {};
+		__u32 cpu = topo->cpus[i];
+
+		if (cpu >= (__u32)t->ncpus_possible || cpu >= ENERGAT_MAX_CPUS)
+			continue;
+		c.socket = topo->cpu_socket[cpu] < 0 ? 0 : topo->cpu_socket[cpu];
+		ret = bpf_map__update_elem(t->skel->maps.cpus, &cpu, sizeof(cpu), &c, sizeof(c), 0);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+typedef int (*record_fn)(struct tracer *t, const struct energat_thread *r);
+
+/* One pass of the task iterator; with a callback, each record it lists. */
+static int iter_pass(struct tracer *t, record_fn fn)
+{
+	size_t have = 0, rec = sizeof(struct energat_thread);
+	int fd = bpf_iter_create(bpf_link__fd(t->iter));
+	int ret = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	/* Records may straddle two reads: keep the partial one for the next. */
+	while ((n = read(fd, t->iter_buf + have, ITER_BUF - have)) > 0) {
+		size_t len = have + n, off;
+
+		for (off = 0; off + rec <= len && fn && !ret; off += rec) {
+			struct energat_thread r;
+
+			memcpy(&r, t->iter_buf + off, rec);
+			ret = fn(t, &r);
+		}
+		if (ret)
+			break;
+		have = len - off;
+		memmove(t->iter_buf, t->iter_buf + off, have);
+	}
+	if (n < 0 && !ret)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 static int attach(struct tracer *t)
 {
 	struct energat_bpf *skel = t->skel;
@@ -152,7 +204,7 @@ static int attach(struct tracer *t)
 
 	/*
 	 * Lifecycle programs first: once switches are counted, no thread may
-	 * exit or exec unseen. Links go in the skeleton's slots so that
+	 * exit or fork unseen. Links go in the skeleton's slots so that
 	 * energat_bpf__destroy() frees them.
 	 */
 	if (t->raw_tp) {
@@ -163,15 +215,26 @@ static int attach(struct tracer *t)
 			ret = attach_one(p->sched_fork_raw, &l->sched_fork_raw);
 		if (!ret)
 			ret = attach_one(p->sched_switch_raw, &l->sched_switch_raw);
-	} else {
-		ret = attach_one(p->sched_exit_btf, &l->sched_exit_btf);
-		if (!ret)
-			ret = attach_one(p->sched_exec_btf, &l->sched_exec_btf);
-		if (!ret && !t->system_wide)
-			ret = attach_one(p->sched_fork_btf, &l->sched_fork_btf);
-		if (!ret)
-			ret = attach_one(p->sched_switch_btf, &l->sched_switch_btf);
+		return ret;
 	}
+	ret = attach_one(p->sched_exit_btf, &l->sched_exit_btf);
+	if (!ret && !t->system_wide)
+		ret = attach_one(p->sched_fork_btf, &l->sched_fork_btf);
+	if (!ret && t->topo->nr_sockets > 1)
+		ret = attach_one(p->sched_migrate_btf, &l->sched_migrate_btf);
+	if (!ret)
+		ret = attach_one(p->list_tasks, &t->iter);
+	if (ret)
+		return ret;
+	/*
+	 * Every traced task alive now gets its storage, charged from now; the
+	 * fork handler covers those born from here on.
+	 */
+	t->skel->bss->iter_seed = 1;
+	ret = iter_pass(t, NULL);
+	t->skel->bss->iter_seed = 0;
+	if (!ret)
+		ret = attach_one(p->sched_switch_btf, &l->sched_switch_btf);
 	return ret;
 }
 
@@ -198,8 +261,8 @@ static int alloc_scratch(struct tracer *t)
 	t->keys = calloc(t->batch_cap, sizeof(*t->keys));
 	t->vals = calloc(t->batch_cap, sizeof(*t->vals));
 	t->gone = calloc(bpf_map__max_entries(t->skel->maps.threads), sizeof(*t->gone));
-	t->percpu = calloc(t->ncpus_possible, sizeof(*t->percpu));
-	if (!t->keys || !t->vals || !t->gone || !t->percpu)
+	t->iter_buf = malloc(ITER_BUF);
+	if (!t->keys || !t->vals || !t->gone || !t->iter_buf)
 		return -ENOMEM;
 	return tt_init(&t->table, 1024);
 }
@@ -284,6 +347,19 @@ int tracer_open(const struct tracer_opts *o, struct tracer **out, char *err, siz
 		set_err(err, errlen, "failed to create the ring buffer: %s", strerror(-ret));
 		goto cleanup;
 	}
+	ret = set_sockets(t);
+	if (ret) {
+		set_err(err, errlen, "failed to set up the per-CPU slots: %s", strerror(-ret));
+		goto cleanup;
+	}
+	if (!t->system_wide)
+		seed_descendants(t, o);
+	ret = cpu_kick_start(t->topo->cpus, t->topo->nr_cpus, &t->kick);
+	if (ret) {
+		set_err(err, errlen, "failed to start the per-CPU boundary threads: %s",
+			strerror(-ret));
+		goto cleanup;
+	}
 	t->skel->bss->attach_ns = now_ns();
 	ret = attach(t);
 	if (ret) {
@@ -291,16 +367,13 @@ int tracer_open(const struct tracer_opts *o, struct tracer **out, char *err, siz
 			t->raw_tp ? "raw_tp" : "tp_btf", strerror(-ret));
 		goto cleanup;
 	}
-	if (!t->system_wide)
-		seed_descendants(t, o);
-	/* The first checkpoint starts every CPU's clock; what came before is dropped. */
+	/* The first boundary starts every CPU's clock; what came before is dropped. */
 	{
 		struct tracer_sample s;
 
 		ret = tracer_sample(t, &s);
 		if (ret) {
-			set_err(err, errlen, "failed to take the first checkpoint: %s",
-				strerror(-ret));
+			set_err(err, errlen, "failed to take the first sample: %s", strerror(-ret));
 			goto cleanup;
 		}
 	}
@@ -323,24 +396,6 @@ int tracer_poll(struct tracer *t, int timeout_ms)
 	return n < 0 ? n : 0;
 }
 
-/* Split the run in progress on every CPU at this instant. */
-static int checkpoint_all(struct tracer *t)
-{
-	int fd = bpf_program__fd(t->skel->progs.checkpoint);
-	int i, ret;
-
-	for (i = 0; i < t->topo->nr_cpus; i++) {
-		LIBBPF_OPTS(bpf_test_run_opts, opts, .flags = BPF_F_TEST_RUN_ON_CPU,
-			    .cpu = t->topo->cpus[i]);
-
-		ret = bpf_prog_test_run_opts(fd, &opts);
-		/* A CPU gone offline (or only in a fake topology) has nothing to split. */
-		if (ret && errno != ENXIO)
-			return -errno;
-	}
-	return 0;
-}
-
 static int apply_values(struct tracer *t, size_t n, size_t *nr_gone)
 {
 	size_t i;
@@ -349,7 +404,7 @@ static int apply_values(struct tracer *t, size_t n, size_t *nr_gone)
 	for (i = 0; i < n; i++) {
 		int exited = !!(t->vals[i].flags & ENERGAT_THREAD_EXITED);
 
-		err = tt_apply(&t->table, &t->vals[i], exited, &t->out);
+		err = tt_apply(&t->table, &t->vals[i], TT_FROM_LIST, &t->out);
 		if (err)
 			return err;
 		if (exited && *nr_gone < bpf_map__max_entries(t->skel->maps.threads))
@@ -410,37 +465,30 @@ static void delete_gone(struct tracer *t, size_t nr_gone)
 	int fd = bpf_map__fd(t->skel->maps.threads);
 	size_t i;
 
-	for (i = 0; i < nr_gone; i++) {
-		struct tt_entry *e = tt_find(&t->table, t->gone[i]);
-
+	for (i = 0; i < nr_gone; i++)
 		bpf_map_delete_elem(fd, &t->gone[i]);
-		if (e)
-			e->flags |= TT_MAP_GONE;
-	}
 }
 
 static int read_cpus(struct tracer *t, struct tracer_sample *s)
 {
 	const struct topology *topo = t->topo;
-	__u32 zero = 0;
 	int i, ret;
 
-	ret = bpf_map__lookup_elem(t->skel->maps.cpus, &zero, sizeof(zero), t->percpu,
-				   sizeof(*t->percpu) * t->ncpus_possible, 0);
-	if (ret)
-		return ret;
 	for (i = 0; i < topo->nr_cpus; i++) {
-		int cpu = topo->cpus[i], sock;
-		const struct energat_cpu *c;
+		__u32 cpu = topo->cpus[i];
+		struct energat_cpu c;
+		int sock;
 
-		if (cpu >= t->ncpus_possible || cpu >= ENERGAT_MAX_CPUS)
+		if (cpu >= (__u32)t->ncpus_possible || cpu >= ENERGAT_MAX_CPUS)
 			continue;
-		c = &t->percpu[cpu];
+		ret = bpf_map__lookup_elem(t->skel->maps.cpus, &cpu, sizeof(cpu), &c, sizeof(c), 0);
+		if (ret)
+			return ret;
 		sock = topo->cpu_socket[cpu] < 0 ? 0 : topo->cpu_socket[cpu];
-		s->cpu_busy_ns[cpu] = c->busy_ns - t->last_busy[cpu];
-		s->cpu_idle_ns[cpu] = c->idle_ns - t->last_idle[cpu];
-		t->last_busy[cpu] = c->busy_ns;
-		t->last_idle[cpu] = c->idle_ns;
+		s->cpu_busy_ns[cpu] = c.busy_ns - t->last_busy[cpu];
+		s->cpu_idle_ns[cpu] = c.idle_ns - t->last_idle[cpu];
+		t->last_busy[cpu] = c.busy_ns;
+		t->last_idle[cpu] = c.idle_ns;
 		s->busy_ns[sock] += s->cpu_busy_ns[cpu];
 		s->idle_ns[sock] += s->cpu_idle_ns[cpu];
 	}
@@ -520,6 +568,11 @@ static void reap_targets(struct tracer *t)
 	t->nr_dying = n;
 }
 
+static int list_one(struct tracer *t, const struct energat_thread *r)
+{
+	return tt_apply(&t->table, r, TT_FROM_LIST, &t->out);
+}
+
 int tracer_sample(struct tracer *t, struct tracer_sample *s)
 {
 	size_t nr_gone;
@@ -530,15 +583,19 @@ int tracer_sample(struct tracer *t, struct tracer_sample *s)
 	t->out.len = 0;
 	t->apply_err = 0;
 
-	ret = checkpoint_all(t);
-	if (ret)
-		return ret;
+	/* The boundary: a switch on every CPU books what ran there up to now. */
+	cpu_kick_all(t->kick, KICK_TIMEOUT_MS);
 	now = now_ns();
 	s->ts_ns = now;
 	s->dt_sec = t->last_ts ? (now - t->last_ts) / 1e9 : 0;
 	t->last_ts = now;
 
 	ring_buffer__consume(t->rb);
+	if (t->iter) {
+		ret = iter_pass(t, list_one);
+		if (ret)
+			return ret;
+	}
 	ret = read_threads(t, &nr_gone);
 	if (ret)
 		return ret;
@@ -567,13 +624,15 @@ void tracer_close(struct tracer *t)
 {
 	if (!t)
 		return;
+	cpu_kick_stop(t->kick);
 	ring_buffer__free(t->rb);
+	bpf_link__destroy(t->iter);
 	energat_bpf__destroy(t->skel);
 	tt_free(&t->table);
 	deltas_free(&t->out);
 	free(t->keys);
 	free(t->vals);
 	free(t->gone);
-	free(t->percpu);
+	free(t->iter_buf);
 	free(t);
 }

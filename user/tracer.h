@@ -20,13 +20,13 @@ struct tracer_opts {
 	const char *procfs_root; /* for seeding descendants; NULL = "/proc" */
 	const char *btf_path; /* custom vmlinux BTF for kernels without /sys/kernel/btf */
 	int force_raw_tp; /* skip tp_btf even where it works (tests, old kernels) */
-	unsigned int max_threads; /* threads map size; 0 = default */
+	unsigned int max_threads; /* raw_tp flavour: threads map size; 0 = default */
 	unsigned int ringbuf_bytes; /* 0 = default */
 };
 
-/* One interval, between two checkpoints. */
+/* One interval, between two boundaries. */
 struct tracer_sample {
-	__u64 ts_ns; /* CLOCK_MONOTONIC at the checkpoint */
+	__u64 ts_ns; /* CLOCK_MONOTONIC at the boundary */
 	double dt_sec; /* since the previous sample (or since attach) */
 	__u64 busy_ns[ENERGAT_MAX_SOCKETS]; /* H[s]: time running any task but idle */
 	__u64 idle_ns[ENERGAT_MAX_SOCKETS];

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "topology.h"
@@ -360,6 +361,72 @@ static void test_fake_two_sockets(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* A thread that burns on cpu0, moves itself to cpu1 and burns there. */
+struct mover {
+	pthread_t thread;
+	pid_t tid;
+	long long at_move; /* its CPU time right after the move */
+};
+
+static void *mover_main(void *arg)
+{
+	struct mover *m = arg;
+
+	m->tid = syscall(SYS_gettid);
+	if (pin_self(0))
+		return NULL;
+	burn_ns(200000000);
+	if (pin_self(1))
+		return NULL;
+	m->at_move = thread_cputime_ns();
+	burn_ns(300000000);
+	return NULL;
+}
+
+/*
+ * With two sockets the split is booked at each migration from one to the
+ * other: a thread's time lands on the socket it ran on, against its own
+ * clock read at the move.
+ */
+static void test_migration_split(void **state)
+{
+	char dir[] = "/tmp/energat-topo-XXXXXX", cmd[256];
+	struct mover m = {};
+	struct topology topo;
+	struct tracer_sample s;
+	struct tracer *t;
+	long long s0 = 0, s1 = 0, run;
+	size_t i;
+
+	(void)state;
+	if (real_topo.nr_cpus < 2 || real_topo.cpus[1] != 1)
+		skip();
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd), "scripts/fake-topology.sh %s 2", dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(topology_read(dir, &topo), 0);
+
+	t = open_tracer(&topo, getpid(), 0);
+	assert_int_equal(pthread_create(&m.thread, NULL, mover_main, &m), 0);
+	assert_int_equal(pthread_join(m.thread, NULL), 0);
+	assert_int_equal(tracer_sample(t, &s), 0);
+	assert_true(m.at_move > 0);
+	for (i = 0; i < s.threads.len; i++) {
+		if ((pid_t)s.threads.v[i].tid != m.tid)
+			continue;
+		s0 += s.threads.v[i].ns[0];
+		s1 += s.threads.v[i].ns[1];
+	}
+	run = s0 + s1;
+	printf("  socket 0: %.3f ms, socket 1: %.3f ms\n", s0 / 1e6, s1 / 1e6);
+	assert_close_ns("before the move -> socket 0", s0, m.at_move, 0.01, 2000000);
+	assert_close_ns("after the move -> socket 1", s1, run - m.at_move, 0.01, 2000000);
+	assert_true(run >= 500000000);
+	tracer_close(t);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* Per interval, busy + idle over all CPUs is the wall interval × CPUs. */
 static void busy_idle(int pid)
 {
@@ -422,6 +489,7 @@ T(test_busy_loop_split)
 T(test_short_lived)
 T(test_children)
 T(test_fake_two_sockets)
+T(test_migration_split)
 T(test_busy_idle_target)
 T(test_busy_idle_system_wide)
 
@@ -434,6 +502,7 @@ int main(void)
 		cmocka_unit_test(root_test_short_lived),
 		cmocka_unit_test(root_test_children),
 		cmocka_unit_test(root_test_fake_two_sockets),
+		cmocka_unit_test(root_test_migration_split),
 		cmocka_unit_test(root_test_busy_idle_target),
 		cmocka_unit_test(root_test_busy_idle_system_wide),
 	};

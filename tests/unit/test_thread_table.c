@@ -37,8 +37,8 @@ static void test_duplicate_carriers_count_once(void **state)
 
 	(void)state;
 	assert_int_equal(tt_init(&tt, 4), 0);
-	assert_int_equal(tt_apply(&tt, &a, 0, &out), 0);
-	assert_int_equal(tt_apply(&tt, &a, 1, &out), 0);
+	assert_int_equal(tt_apply(&tt, &a, TT_FROM_LIST, &out), 0);
+	assert_int_equal(tt_apply(&tt, &a, TT_FROM_EXIT, &out), 0);
 	assert_int_equal(tt_flush(&tt, &out), 0);
 	assert_int_equal(out.len, 1);
 	assert_int_equal(out.v[0].ns[0], 500);
@@ -57,16 +57,17 @@ static void test_deltas_per_interval_and_out_of_order(void **state)
 
 	(void)state;
 	assert_int_equal(tt_init(&tt, 4), 0);
-	tt_apply(&tt, &a1, 0, &out);
+	tt_apply(&tt, &a1, TT_FROM_LIST, &out);
 	tt_flush(&tt, &out);
 	assert_int_equal(out.v[0].ns[0], 100);
 	out.len = 0;
-	tt_apply(&tt, &a2, 0, &out);
-	tt_apply(&tt, &a1, 0, &out); /* stale */
+	tt_apply(&tt, &a2, TT_FROM_LIST, &out);
+	tt_apply(&tt, &a1, TT_FROM_LIST, &out); /* stale */
 	tt_flush(&tt, &out);
 	assert_int_equal(out.len, 1);
 	assert_int_equal(out.v[0].ns[0], 250);
 	out.len = 0;
+	tt_apply(&tt, &a2, TT_FROM_LIST, &out);
 	tt_flush(&tt, &out); /* nothing new: no row */
 	assert_int_equal(out.len, 0);
 	deltas_free(&out);
@@ -83,8 +84,8 @@ static void test_tid_reuse(void **state)
 
 	(void)state;
 	assert_int_equal(tt_init(&tt, 4), 0);
-	tt_apply(&tt, &old, 1, &out);
-	tt_apply(&tt, &young, 0, &out);
+	tt_apply(&tt, &old, TT_FROM_EXIT, &out);
+	tt_apply(&tt, &young, TT_FROM_LIST, &out);
 	tt_flush(&tt, &out);
 	assert_int_equal(out.len, 2);
 	d = find(&out, 9, 1);
@@ -99,25 +100,40 @@ static void test_tid_reuse(void **state)
 	tt_free(&tt);
 }
 
-/* An exit is reported once; the entry goes only when its map entry is gone too. */
+/*
+ * An exit is reported once, however many carriers repeat it; the entry goes
+ * when the listing no longer holds the thread, and only a thread still
+ * known takes a final record's tail.
+ */
 static void test_exit_lifecycle(void **state)
 {
 	struct thread_table tt;
 	struct thread_deltas out = { 0 };
-	struct energat_thread a = carrier(5, 1, 10, 0);
+	struct energat_thread a = carrier(5, 1, 10, 0), tail = carrier(5, 1, 12, 0);
 
 	(void)state;
 	assert_int_equal(tt_init(&tt, 4), 0);
-	tt_apply(&tt, &a, 1, &out);
+	tt_apply(&tt, &a, TT_FROM_LIST, &out);
+	tt_apply(&tt, &a, TT_FROM_EXIT, &out);
 	tt_flush(&tt, &out);
 	assert_int_equal(out.len, 1);
+	assert_true(out.v[0].exited);
 	out.len = 0;
+	/* Still listed (not yet reaped), flagged: neither time nor exit count again. */
+	a.flags = ENERGAT_THREAD_EXITED;
+	tt_apply(&tt, &a, TT_FROM_LIST, &out);
 	tt_flush(&tt, &out);
-	assert_int_equal(out.len, 0); /* not reported twice */
-	assert_non_null(tt_find(&tt, 5)); /* the map entry may still carry it */
-	/* The flagged map entry, read again, must not count again. */
-	tt_apply(&tt, &a, 1, &out);
-	tt_find(&tt, 5)->flags |= TT_MAP_GONE;
+	assert_int_equal(out.len, 0);
+	assert_non_null(tt_find(&tt, 5));
+	/* Its switch-out after exit: the tail only. */
+	tt_apply(&tt, &tail, TT_FROM_FINAL, &out);
+	tt_flush(&tt, &out); /* not listed any more: forgotten after this */
+	assert_int_equal(out.len, 1);
+	assert_int_equal(out.v[0].ns[0], 2);
+	assert_null(tt_find(&tt, 5));
+	/* A final record of a forgotten thread would count all of it again. */
+	out.len = 0;
+	tt_apply(&tt, &tail, TT_FROM_FINAL, &out);
 	tt_flush(&tt, &out);
 	assert_int_equal(out.len, 0);
 	assert_null(tt_find(&tt, 5));
@@ -139,12 +155,9 @@ static void test_many_threads(void **state)
 	for (tid = 1; tid <= 20000; tid++) {
 		struct energat_thread a = carrier(tid * 7919 % 65536 + 1, tid, tid, 0);
 
-		assert_int_equal(tt_apply(&tt, &a, tid % 3 == 0, &out), 0);
+		/* Every third exited and is no longer listed. */
+		assert_int_equal(tt_apply(&tt, &a, tid % 3 ? TT_FROM_LIST : TT_FROM_EXIT, &out), 0);
 	}
-	/* Every third exited: drop them as if their map entries were deleted. */
-	for (i = 0; i < tt.cap; i++)
-		if (tt.slots[i].used && (tt.slots[i].flags & TT_EXITED))
-			tt.slots[i].flags |= TT_MAP_GONE;
 	assert_int_equal(tt_flush(&tt, &out), 0);
 	for (i = 0; i < out.len; i++)
 		total += out.v[i].ns[0];

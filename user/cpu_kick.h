@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Interval boundaries on every CPU at once: one thread pinned to each CPU,
+ * real-time where allowed, that user space wakes together. The switch to
+ * it makes the kernel bring the running task's run time and the CPU's
+ * clock up to date, and the BPF switch handler books both: no boundary
+ * program, and no clock outside the switch handler.
+ */
+#ifndef ENERGAT_CPU_KICK_H
+#define ENERGAT_CPU_KICK_H
+
+struct cpu_kick;
+
+/* One thread per CPU in cpus[0..n). A CPU that refuses the pinning is left out. */
+int cpu_kick_start(const int *cpus, int n, struct cpu_kick **out);
+
+/*
+ * Wake every thread and wait until each has run, or timeout_ms (a CPU held
+ * by a higher real-time priority). Returns how many ran.
+ */
+int cpu_kick_all(struct cpu_kick *k, int timeout_ms);
+
+void cpu_kick_stop(struct cpu_kick *k);
+
+#endif

@@ -293,22 +293,21 @@ def analysis(ev, abl, wl, sc, ch):
         tb = med("target_bit")
         p(
             f"**Per-event cost.** The empty program costs {empty[0]:.0f} ns per switch here: "
-            "the call into it and the run-time statistics. Against that floor, one "
-            f"bpf_ktime_get_ns() alone adds {kt:.0f} ns on this VM's clock (kvm-clock), a "
-            f"lookup of a thread's entry in the threads hash {th:.0f} ns (cache-cold under "
-            f"messaging), the per-CPU entry {pc:.0f} ns: 1.5× the empty program is below "
-            "the cost of any single map lookup, so no per-thread accounting can meet it on "
-            "this machine. What can be saved, by the ablation above: reading the task's "
-            f"fields directly (tp_btf gives typed pointers) instead of with BPF_CORE_READ "
-            f"saves about {cr - dr:.0f} ns per switch (the raw_tp twin would keep "
-            "BPF_CORE_READ); taking the per-CPU busy/idle clock from the runqueue clock "
-            "that __schedule() has just updated (prev->se.cfs_rq->rq->clock, where "
-            f"CONFIG_FAIR_GROUP_SCHED gives cfs_rq->rq) instead of bpf_ktime_get_ns() saves "
-            f"about {kt - rq:.0f} ns, though the checkpoint, which runs outside "
-            "__schedule(), would then need the same clock. In --pid mode a non-target "
-            f"switch pays the targets-hash miss ({tm:.0f} ns) on top of the clock; a bit "
-            "test in a bitmap indexed by tgid (an array map, sized from kernel.pid_max) "
-            + (f"costs {tb:.0f} ns." if tb is not None else "would cost next to nothing.")
+            "the call into it and the run-time statistics. The ablation above is why the "
+            "switch handler does no per-thread work: one lookup of a thread's entry in a "
+            f"hash costs {th:.0f} ns (cache-cold under messaging), one bpf_ktime_get_ns() "
+            f"{kt:.0f} ns on this VM's clock (kvm-clock), a targets-hash miss {tm:.0f} ns. "
+            "So the handler reads the runqueue clock that __schedule() has just updated "
+            f"(prev->se.cfs_rq->rq->clock, {rq:.0f} ns) into this CPU's slot of a plain "
+            "array (inlined lookup), checks whether prev is dead (its FINAL record), and "
+            "stops; threads' run times are the kernel's own, read once per interval. "
+            "What is left above the floor is mostly the write to the CPU's slot, a cache "
+            f"line the workload evicts between switches (the per-CPU row: {pc:.0f} ns): "
+            "1.5× the empty program is below the cost of touching any memory the "
+            "kernel has not just touched, so it cannot be met on this machine by a "
+            "handler that keeps per-CPU busy/idle time. In --pid mode the handler does "
+            "the same work for every switch, target or not (no filter on the switch path)."
+            + (f" (For scale, a per-tgid bitmap test would cost {tb:.0f} ns.)" if tb else "")
         )
         p()
     s10 = sc.get(10000)
@@ -332,39 +331,34 @@ def analysis(ev, abl, wl, sc, ch):
         p()
         sh = profile_share(
             "profile_scale_10000",
-            ("bpf_map_do_batch", "epoll_wait", "tt_apply", "tt_find", "tt_flush",
-             "asm_exc_page_fault", "cmp_pid", "msort_with_tmp.part.0"),
+            ("bpf_seq_read", "task_seq_get_next", "bpf_task_storage_get", "epoll_wait",
+             "tt_apply", "tt_find", "tt_flush", "cmp_pid", "msort_with_tmp.part.0"),
         )
         if sh:
             p(
-                f"- {sh['bpf_map_do_batch']:.0f} %: the batched read of the threads map. "
-                "__htab_map_lookup_and_delete_batch walks all 65,536 buckets and copies "
-                "each non-empty one under its lock with interrupts off. A map that user "
-                "space reads without syscalls or bucket locks (an mmap-able array indexed "
-                "through a tid → slot hash, or a BPF map iterator) would avoid it."
+                f"- {sh['bpf_seq_read']:.0f} %: the task iterator that lists every traced "
+                f"thread each interval; of it, {sh['task_seq_get_next']:.0f} % is the "
+                "kernel's walk over all tasks (a pid lookup and a reference per task, "
+                f"each a cache miss) and {sh['bpf_task_storage_get']:.0f} % the lookup of "
+                "each task's socket split. Every task is visited even when it did not "
+                "run: kernels from 6.7 have open-coded task iterators (bpf_iter_task_new, "
+                "walking the thread lists under RCU, no pid lookups), and listing only "
+                "threads that ran since the last interval would cut the copying."
             )
             p(
                 f"- {sh['tt_apply'] + sh['tt_find'] + sh['tt_flush']:.0f} %: the user-side "
-                "thread table (tt_apply, tt_find, tt_flush). A tt_entry is 168 bytes and "
-                "the table is open-addressed over them, so at 10,000 threads it spans "
-                "about 3 MB and each probe misses the cache; tt_flush walks every slot. "
-                "A compact tid → index table over densely packed entries would cut it."
-            )
-            p(
-                f"- {sh['epoll_wait']:.0f} %: the poll loop's sleeps and wake-ups "
-                "(epoll_wait → schedule: the context switches themselves), every 100 ms "
-                "and on exit records. Sleeping to the interval's end when no target needs "
-                "watching would cut most of them."
+                "thread table (tt_apply, tt_find, tt_flush), open-addressed over 168-byte "
+                "entries: at 10,000 threads it spans about 3 MB and each probe misses the "
+                "cache."
             )
             p(
                 f"- {sh['cmp_pid'] + sh['msort_with_tmp.part.0']:.0f} %: sorting the "
                 "threads by pid each interval (qsort); keeping them ordered would avoid it."
             )
-            if sh["asm_exc_page_fault"] >= 3:
-                p(
-                    f"- {sh['asm_exc_page_fault']:.0f} %: page faults in the tracer's own "
-                    "memory (not seen in every run)."
-                )
+            p(
+                f"- {sh['epoll_wait']:.0f} %: the poll loop's sleeps and wake-ups every "
+                "100 ms."
+            )
         p()
     sh_ch = profile_share("profile_churn", ("epoll_wait", "map_delete_elem"))
     if ch:
@@ -381,13 +375,10 @@ def analysis(ev, abl, wl, sc, ch):
                 if sh_ch
                 else ""
             )
-            + ", once per exit record (a submit wakes the poller "
-            "whenever it has caught up), see the profile in 4: submitting "
-            "with BPF_RB_NO_WAKEUP and forcing a wake-up only when the buffer passes a fill "
-            "level (bpf_ringbuf_query) would batch them; deleting exited entries one "
-            "syscall each (bpf_map_delete_elem"
-            + (" {:.0f} %".format(sh_ch["map_delete_elem"]) if sh_ch else "")
-            + ") is next, which bpf_map_delete_batch would cut."
+            + ": exit records no longer wake it one by one (they are submitted with "
+            "BPF_RB_NO_WAKEUP and read at each boundary; a wake-up is forced only past "
+            "a quarter of the buffer), so what remains is the 100 ms poll and the "
+            "listing of each interval's threads."
         )
         p()
     if wl["msg"]:
@@ -640,7 +631,7 @@ def main():
         "(bench/threads: each wakes once a second, burns 20 µs, 1 in 100 burns 200 µs, "
         "so each thread has a delta every interval). Per interval: the process's CPU time "
         "(getrusage, user + system) over the interval's wall time, and the time spent in "
-        "tracer_sample() (the drain: checkpoint on every CPU, map read, exit records). "
+        "tracer_sample() (the drain: a switch on every CPU, the task iterator's listing, exit records). "
         "Medians over the intervals of one run, the first left out."
     )
     p()
@@ -698,8 +689,8 @@ def main():
             "Drain scaling: CPU per thread with a delta "
             + (f"{c:.0f} ns at 100 threads, " if c else "")
             + f"{a:.0f} ns at 1,000 and {b:.0f} ns at 10,000 ({b / a:.2f}× from 1,000 to "
-            f"10,000): {how}. Fixed costs (the checkpoint on every CPU, reading every "
-            "bucket of the threads map) dominate at small counts."
+            f"10,000): {how}. Fixed costs (waking a thread on every CPU, the "
+            "iterator's walk over every task on the machine) dominate at small counts."
         )
         p()
     prof = profile_block("profile_scale_10000")

@@ -318,47 +318,71 @@ static void test_children(void **state)
 	tracer_close(t);
 }
 
-/* Fake 2-socket topology over the real CPUs: cpu1 is socket 1. */
-static void test_fake_two_sockets(void **state)
+/*
+ * A tracer of this process over a fake 2-socket topology of the real CPUs,
+ * written in dir: cpu1 is socket 1.
+ */
+static struct tracer *fake_two_sockets(char *dir, struct topology *topo)
 {
-	char dir[] = "/tmp/energat-topo-XXXXXX", cmd[256];
-	struct burner b = { .burn_ns = 300000000, .cpu = 1, .linger = 1 };
-	struct topology topo;
-	struct tracer_sample s;
-	struct tracer *t;
-	long long s0 = 0, s1 = 0, run;
-	size_t i;
+	char cmd[256];
 
-	(void)state;
 	if (real_topo.nr_cpus < 2 || real_topo.cpus[1] != 1)
 		skip();
 	assert_non_null(mkdtemp(dir));
 	snprintf(cmd, sizeof(cmd), "scripts/fake-topology.sh %s 2", dir);
 	assert_int_equal(system(cmd), 0);
-	assert_int_equal(topology_read(dir, &topo), 0);
-	assert_int_equal(topo.nr_sockets, 2);
-	assert_int_equal(topo.cpu_socket[1], 1);
+	assert_int_equal(topology_read(dir, topo), 0);
+	assert_int_equal(topo->nr_sockets, 2);
+	assert_int_equal(topo->cpu_socket[1], 1);
+	return open_tracer(topo, getpid(), 0);
+}
 
-	t = open_tracer(&topo, getpid(), 0);
+static void remove_dir(const char *dir)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* A thread's time on sockets 0 and 1 in one sample. */
+static void socket_split(const struct tracer_sample *s, pid_t tid, long long *s0, long long *s1)
+{
+	size_t i;
+
+	*s0 = *s1 = 0;
+	for (i = 0; i < s->threads.len; i++) {
+		if ((pid_t)s->threads.v[i].tid != tid)
+			continue;
+		*s0 += s->threads.v[i].ns[0];
+		*s1 += s->threads.v[i].ns[1];
+	}
+	printf("  socket 0: %.3f ms, socket 1: %.3f ms\n", *s0 / 1e6, *s1 / 1e6);
+}
+
+/* Fake 2-socket topology over the real CPUs: cpu1 is socket 1. */
+static void test_fake_two_sockets(void **state)
+{
+	char dir[] = "/tmp/energat-topo-XXXXXX";
+	struct burner b = { .burn_ns = 300000000, .cpu = 1, .linger = 1 };
+	struct topology topo;
+	struct tracer_sample s;
+	struct tracer *t;
+	long long s0, s1;
+
+	(void)state;
+	t = fake_two_sockets(dir, &topo);
 	assert_int_equal(burner_start(&b), 0);
 	burner_wait_done(&b);
 	assert_int_equal(tracer_sample(t, &s), 0);
-	run = schedstat_run_ns(b.tid);
-	for (i = 0; i < s.threads.len; i++) {
-		if ((pid_t)s.threads.v[i].tid != b.tid)
-			continue;
-		s0 += s.threads.v[i].ns[0];
-		s1 += s.threads.v[i].ns[1];
-	}
-	printf("  socket 0: %.3f ms, socket 1: %.3f ms\n", s0 / 1e6, s1 / 1e6);
+	socket_split(&s, b.tid, &s0, &s1);
 	/* Only the few microseconds before the thread pinned itself may land on cpu0. */
 	assert_true(s0 < 1000000);
-	assert_close_ns("pinned to cpu1 -> socket 1", s1, run, 0.01, 2000000);
+	assert_close_ns("pinned to cpu1 -> socket 1", s1, schedstat_run_ns(b.tid), 0.01, 2000000);
 	burner_release(&b);
 	burner_join(&b);
 	tracer_close(t);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	remove_dir(dir);
 }
 
 /* A thread that burns on cpu0, moves itself to cpu1 and burns there. */
@@ -390,41 +414,25 @@ static void *mover_main(void *arg)
  */
 static void test_migration_split(void **state)
 {
-	char dir[] = "/tmp/energat-topo-XXXXXX", cmd[256];
+	char dir[] = "/tmp/energat-topo-XXXXXX";
 	struct mover m = {};
 	struct topology topo;
 	struct tracer_sample s;
 	struct tracer *t;
-	long long s0 = 0, s1 = 0, run;
-	size_t i;
+	long long s0, s1;
 
 	(void)state;
-	if (real_topo.nr_cpus < 2 || real_topo.cpus[1] != 1)
-		skip();
-	assert_non_null(mkdtemp(dir));
-	snprintf(cmd, sizeof(cmd), "scripts/fake-topology.sh %s 2", dir);
-	assert_int_equal(system(cmd), 0);
-	assert_int_equal(topology_read(dir, &topo), 0);
-
-	t = open_tracer(&topo, getpid(), 0);
+	t = fake_two_sockets(dir, &topo);
 	assert_int_equal(pthread_create(&m.thread, NULL, mover_main, &m), 0);
 	assert_int_equal(pthread_join(m.thread, NULL), 0);
 	assert_int_equal(tracer_sample(t, &s), 0);
 	assert_true(m.at_move > 0);
-	for (i = 0; i < s.threads.len; i++) {
-		if ((pid_t)s.threads.v[i].tid != m.tid)
-			continue;
-		s0 += s.threads.v[i].ns[0];
-		s1 += s.threads.v[i].ns[1];
-	}
-	run = s0 + s1;
-	printf("  socket 0: %.3f ms, socket 1: %.3f ms\n", s0 / 1e6, s1 / 1e6);
+	socket_split(&s, m.tid, &s0, &s1);
 	assert_close_ns("before the move -> socket 0", s0, m.at_move, 0.01, 2000000);
-	assert_close_ns("after the move -> socket 1", s1, run - m.at_move, 0.01, 2000000);
-	assert_true(run >= 500000000);
+	assert_close_ns("after the move -> socket 1", s1, s0 + s1 - m.at_move, 0.01, 2000000);
+	assert_true(s0 + s1 >= 500000000);
 	tracer_close(t);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	remove_dir(dir);
 }
 
 /* Per interval, busy + idle over all CPUs is the wall interval × CPUs. */

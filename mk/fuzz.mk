@@ -1,10 +1,12 @@
 # `make fuzz`: build the libFuzzer harnesses in fuzz/ (clang, ASan + UBSan)
-# and run each for FUZZ_SECONDS, starting from the seeds in fuzz/corpus/NAME.
+# and run each for FUZZ_SECONDS, starting from the seeds in fuzz/corpus/NAME,
+# FUZZ_JOBS of them at a time (default: one per CPU).
 # `make fuzz FUZZERS="baseline cli"` runs only those; `make fuzz-build` only
 # builds. Needs clang's libFuzzer runtime (libclang-rt-14-dev, in setup.sh).
 # A crash becomes a minimal input in tests/unit/test_fuzz_regress.c.
 
 FUZZ_SECONDS ?= 30
+FUZZ_JOBS ?= $(shell nproc)
 FUZZERS ?=
 FUZZ_CC ?= clang
 FUZZ_BUILD := $(BUILD)/fuzz
@@ -21,7 +23,7 @@ FUZZ_BINS := $(patsubst fuzz/%.c,$(FUZZ_BUILD)/%,$(FUZZ_SRCS))
 .PHONY: fuzz fuzz-build
 
 fuzz: fuzz-build
-	$(Q)fuzz/run.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZERS)
+	$(Q)FUZZ_JOBS=$(FUZZ_JOBS) fuzz/run.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZERS)
 
 fuzz-build: $(FUZZ_BINS)
 

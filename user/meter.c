@@ -126,6 +126,33 @@ static void fill_defaults(struct meter_opts *d, const struct meter_opts *o)
 		d->max_socket_w = METER_MAX_SOCKET_W;
 }
 
+static void free_meter(struct meter *m)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(m->roots) / sizeof(m->roots[0]); i++)
+		free(m->roots[i]);
+	free(m);
+}
+
+/*
+ * The backends read files under the roots long after meter_open (msr opens
+ * DEV_ROOT/cpu/N/msr per read, describe prints them): own copies, so a
+ * caller's buffer may go away.
+ */
+static int copy_roots(struct meter *m)
+{
+	m->roots[0] = strdup(m->o.sysfs_root);
+	m->roots[1] = strdup(m->o.dev_root);
+	m->roots[2] = strdup(m->o.proc_root);
+	if (!m->roots[0] || !m->roots[1] || !m->roots[2])
+		return -ENOMEM;
+	m->o.sysfs_root = m->roots[0];
+	m->o.dev_root = m->roots[1];
+	m->o.proc_root = m->roots[2];
+	return 0;
+}
+
 static int try_open(const struct meter_ops *ops, const struct meter_opts *o, struct meter **out,
 		    char *why, size_t whylen)
 {
@@ -139,10 +166,15 @@ static int try_open(const struct meter_ops *ops, const struct meter_opts *o, str
 	}
 	m->ops = ops;
 	fill_defaults(&m->o, o);
+	if (copy_roots(m)) {
+		meter_why(why, whylen, "%s: out of memory", ops->name);
+		free_meter(m);
+		return -ENOMEM;
+	}
 	m->last_read = meter_now();
 	err = ops->open(m, why, whylen);
 	if (err) {
-		free(m);
+		free_meter(m);
 		return err;
 	}
 	*out = m;
@@ -285,5 +317,5 @@ void meter_close(struct meter *m)
 		return;
 	if (m->ops->close)
 		m->ops->close(m);
-	free(m);
+	free_meter(m);
 }

@@ -68,6 +68,7 @@ struct meter_energy {
 	double dt_sec; /* seconds since the previous read (model: input dt_sec) */
 };
 
+/* meter_open copies the roots; @topo is borrowed and must outlive the meter. */
 struct meter_opts {
 	const char *sysfs_root; /* default "/sys" */
 	const char *dev_root; /* default "/dev" (msr: DEV_ROOT/cpu/N/msr) */
@@ -133,6 +134,7 @@ extern const struct meter_ops meter_powercap_ops, meter_perf_ops, meter_msr_ops,
 struct meter {
 	const struct meter_ops *ops;
 	struct meter_opts o; /* roots and watts with the defaults filled in */
+	char *roots[3]; /* o's sysfs, dev and proc roots point at these copies */
 	int nr_sockets;
 	int fallback;
 	int present[ZONE_MAX][ENERGAT_MAX_SOCKETS]; /* set by open */

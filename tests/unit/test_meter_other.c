@@ -280,6 +280,7 @@ static void cpuinfo(const char *root, const char *vendor, int family, int model)
 			 0);
 }
 
+/* @dev is gone when the meter reads: meter_open must copy the roots. */
 static int open_msr(const char *root, const struct topology *t, struct meter **m, char *why)
 {
 	char dev[PATH_MAX];

@@ -19,10 +19,11 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
 run_one() {
-	local bin=$1
+	local bin=$1 t=$SECONDS
 	echo "== $bin"
 	"$bin" 2>&1 | tee "$log"
 	local rc=${PIPESTATUS[0]}
+	echo "== $bin: exit $rc, $((SECONDS - t)) s"
 	local p f s
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n1)
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n1)

@@ -15,12 +15,10 @@
  */
 struct energat_task {
 	__u64 ns[ENERGAT_MAX_SOCKETS]; /* on-CPU ns per socket */
-	__u64 run_sum; /* the task's se.sum_exec_runtime charged so far */
-	__u32 flags; /* ENERGAT_THREAD_* */
-	__u32 pad;
+	__u64 run_sum; /* the task's se.sum_exec_runtime split so far */
 };
 
-/* Set by the exit handler: every later switch-out sends a FINAL record. */
+/* In energat_thread.flags: the record or hash entry is a thread's exit. */
 #define ENERGAT_THREAD_EXITED 1
 
 /*

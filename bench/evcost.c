@@ -30,6 +30,7 @@
 #include <sys/wait.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "spawn.h"
 #include "topology.h"
 #include "tracer.h"
 
@@ -90,37 +91,6 @@ static int find_progs(struct prog_stat *p, int max)
 	}
 	closedir(d);
 	return n;
-}
-
-/* A child that execs argv once a byte arrives on the returned fd. */
-static pid_t spawn_held(char **argv, int *go)
-{
-	int fds[2];
-	pid_t pid;
-	char c;
-
-	if (pipe(fds))
-		return -1;
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (!pid) {
-		int null = open("/dev/null", O_WRONLY);
-
-		/* Our stdout carries the JSON result; the workload's report is not wanted. */
-		if (null >= 0)
-			dup2(null, STDOUT_FILENO);
-		close(fds[1]);
-		if (read(fds[0], &c, 1) != 1)
-			_exit(127);
-		close(fds[0]);
-		execvp(argv[0], argv);
-		fprintf(stderr, "evcost: cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(fds[0]);
-	*go = fds[1];
-	return pid;
 }
 
 static pid_t spawn_idle(void)
@@ -214,7 +184,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "evcost: cannot read the CPU topology\n");
 		return 1;
 	}
-	child = spawn_held(argv + i + 1, &go);
+	child = spawn_held(argv + i + 1, 1, &go);
 	if (child < 0) {
 		fprintf(stderr, "evcost: fork: %s\n", strerror(errno));
 		return 1;

@@ -31,6 +31,7 @@
 #include <bpf/libbpf.h>
 #include "options.h"
 #include "session.h"
+#include "spawn.h"
 #include "tracer.h"
 
 #define MAX_INTERVALS 4096
@@ -128,32 +129,6 @@ static double parse_sec(const char *s)
 		exit(2);
 	}
 	return v;
-}
-
-/* A child that execs cmd once a byte arrives on *go. */
-static pid_t spawn_held(char **cmd, int *go)
-{
-	int fds[2];
-	pid_t pid;
-	char c;
-
-	if (pipe(fds))
-		return -1;
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (!pid) {
-		close(fds[1]);
-		if (read(fds[0], &c, 1) != 1)
-			_exit(127);
-		close(fds[0]);
-		execvp(cmd[0], cmd);
-		fprintf(stderr, "swtrace: cannot run %s: %s\n", cmd[0], strerror(errno));
-		_exit(127);
-	}
-	close(fds[0]);
-	*go = fds[1];
-	return pid;
 }
 
 /* Attach bench/exittail.bpf.c for one thread group. */
@@ -283,7 +258,7 @@ int main(int argc, char **argv)
 			close(fd);
 	}
 	if (cmd) {
-		child_pid = spawn_held(cmd, &go);
+		child_pid = spawn_held(cmd, 0, &go);
 		if (child_pid < 0) {
 			fprintf(stderr, "swtrace: fork: %s\n", strerror(errno));
 			session_close(s);

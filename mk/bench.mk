@@ -29,16 +29,16 @@ $(BENCH_TOOLS): $(BENCH_BUILD)/%: bench/%.c
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LDFLAGS) -lm -lpthread -o $@
 
-$(BENCH_LIB_TOOLS): $(BENCH_BUILD)/%: bench/%.c $(LIB)
+$(BENCH_LIB_TOOLS): $(BENCH_BUILD)/%: bench/%.c bench/spawn.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< bench/spawn.c $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
 
 # --wrap: swtrace times tracer_sample() inside the real session loop.
-$(BENCH_BUILD)/swtrace: bench/swtrace.c $(LIB)
+$(BENCH_BUILD)/swtrace: bench/swtrace.c bench/spawn.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LIB) $(LDFLAGS) -Wl,--wrap=tracer_sample \
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< bench/spawn.c $(LIB) $(LDFLAGS) -Wl,--wrap=tracer_sample \
 		$(LDLIBS) -o $@
 
 -include $(wildcard $(BENCH_BUILD)/*.d)

@@ -76,32 +76,37 @@ static void *burner_main(void *arg)
 	return NULL;
 }
 
-int burner_start(struct burner *b)
+int thread_start_pinned(pthread_t *thread, int cpu, void *(*fn)(void *), void *arg)
 {
 	pthread_attr_t attr;
 	cpu_set_t set;
 	int err;
 
-	b->done = 0;
-	b->release = 0;
-	pthread_mutex_init(&b->lock, NULL);
-	pthread_cond_init(&b->cond, NULL);
 	err = pthread_attr_init(&attr);
 	if (err)
 		return err;
 	/*
-	 * Pinned from its first instruction: the thread start-up before
-	 * burner_main (ASan's thread init: ~0.3-1.5 ms) runs on b->cpu too.
+	 * Pinned from its first instruction: the thread start-up before fn
+	 * (ASan's thread init: ~0.3-1.5 ms, more in a VM) runs on cpu too.
 	 */
-	if (b->cpu >= 0) {
+	if (cpu >= 0) {
 		CPU_ZERO(&set);
-		CPU_SET(b->cpu, &set);
+		CPU_SET(cpu, &set);
 		err = pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
 	}
 	if (!err)
-		err = pthread_create(&b->thread, &attr, burner_main, b);
+		err = pthread_create(thread, &attr, fn, arg);
 	pthread_attr_destroy(&attr);
 	return err;
+}
+
+int burner_start(struct burner *b)
+{
+	b->done = 0;
+	b->release = 0;
+	pthread_mutex_init(&b->lock, NULL);
+	pthread_cond_init(&b->cond, NULL);
+	return thread_start_pinned(&b->thread, b->cpu, burner_main, b);
 }
 
 void burner_wait_done(struct burner *b)

@@ -23,6 +23,8 @@ long long thread_cputime_ns(void);
 long long process_cputime_ns(void);
 long long monotonic_ns(void);
 
+/* pthread_create with the thread on cpu from its start (-1: not pinned). */
+int thread_start_pinned(pthread_t *thread, int cpu, void *(*fn)(void *), void *arg);
 int burner_start(struct burner *b);
 void burner_wait_done(struct burner *b);
 void burner_release(struct burner *b);

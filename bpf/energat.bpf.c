@@ -413,7 +413,7 @@ int BPF_PROG(sched_fork_btf, struct task_struct *parent, struct task_struct *chi
 /*
  * Task iterator, run by user space. Seeding (before tracing starts): give
  * every traced task alive now its storage, charged from this moment.
- * Listing (every interval): one record per traced task.
+ * Listing (every interval): one record per traced task still alive.
  */
 SEC("iter/task")
 int list_tasks(struct bpf_iter__task *ctx)
@@ -421,7 +421,12 @@ int list_tasks(struct bpf_iter__task *ctx)
 	struct task_struct *task = ctx->task;
 	struct energat_thread r = {};
 
-	if (!task || !task->pid)
+	/*
+	 * A zombie has sent its exit record and runs no more; a parent that
+	 * never reaps would otherwise grow every listing (stress-ng's clone
+	 * stressor leaves thousands).
+	 */
+	if (!task || !task->pid || task->exit_state)
 		return 0;
 	if (iter_seed) {
 		struct energat_task init = { .run_sum = task->se.sum_exec_runtime };

@@ -33,6 +33,7 @@ struct tracer_sample {
 	__u64 cpu_busy_ns[ENERGAT_MAX_CPUS]; /* by cpu id */
 	__u64 cpu_idle_ns[ENERGAT_MAX_CPUS];
 	struct thread_deltas threads; /* owned by the tracer, valid until the next sample */
+	size_t nr_known; /* threads the tracer keeps counters of: live ones */
 	/* Cumulative error counters since attach. */
 	__u64 rb_drops, map_full, targets_full;
 };

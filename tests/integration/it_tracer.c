@@ -215,6 +215,49 @@ static void test_short_lived(void **state)
 	tracer_close(t);
 }
 
+/*
+ * Children that exit and are never reaped: the tracer books their exits,
+ * then forgets them (a parent that leaves zombies must not grow the tables).
+ */
+static void test_zombies_forgotten(void **state)
+{
+	struct tracer_sample s;
+	struct tracer *t;
+	pid_t kids[50];
+	size_t known, exited = 0, i;
+	int n;
+
+	(void)state;
+	t = open_tracer(&real_topo, getpid(), 0);
+	assert_int_equal(tracer_sample(t, &s), 0);
+	assert_int_equal(tracer_sample(t, &s), 0);
+	known = s.nr_known;
+	for (n = 0; n < 50; n++) {
+		kids[n] = fork();
+		assert_true(kids[n] >= 0);
+		if (!kids[n]) {
+			burn_ns(1000000);
+			_exit(0);
+		}
+	}
+	/* All zombies now: waitid with WNOWAIT leaves them so. */
+	for (n = 0; n < 50; n++) {
+		siginfo_t si;
+
+		assert_int_equal(waitid(P_PID, kids[n], &si, WEXITED | WNOWAIT), 0);
+	}
+	assert_int_equal(tracer_sample(t, &s), 0);
+	for (i = 0; i < s.threads.len; i++)
+		exited += s.threads.v[i].exited && (pid_t)s.threads.v[i].pid != getpid();
+	printf("  %zu child exits booked; threads known: %zu before, %zu with 50 zombies\n", exited,
+	       known, s.nr_known);
+	assert_int_equal(exited, 50);
+	assert_int_equal(s.nr_known, known);
+	for (n = 0; n < 50; n++)
+		waitpid(kids[n], NULL, 0);
+	tracer_close(t);
+}
+
 static char *burn_path(void)
 {
 	static char path[PATH_MAX + 16];
@@ -508,6 +551,7 @@ T(test_accuracy_raw_tp)
 T(test_busy_loop_split)
 T(test_short_lived)
 T(test_children)
+T(test_zombies_forgotten)
 T(test_fake_two_sockets)
 T(test_migration_split)
 T(test_busy_idle_target)
@@ -521,6 +565,7 @@ int main(void)
 		cmocka_unit_test(root_test_busy_loop_split),
 		cmocka_unit_test(root_test_short_lived),
 		cmocka_unit_test(root_test_children),
+		cmocka_unit_test(root_test_zombies_forgotten),
 		cmocka_unit_test(root_test_fake_two_sockets),
 		cmocka_unit_test(root_test_migration_split),
 		cmocka_unit_test(root_test_busy_idle_target),

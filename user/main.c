@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* energat-bpf: per-thread, per-socket energy attribution with BPF. */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -138,6 +139,13 @@ int main(int argc, char **argv)
 	char err[512];
 	int ret;
 
+	/*
+	 * Per-thread tables follow the threads alive: a fixed mmap threshold
+	 * keeps the large ones in their own mappings, so shrinking one after a
+	 * burst of threads gives the memory back (glibc's sliding threshold
+	 * would move them to the heap, where freed pages stay resident).
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	options_defaults(&o);
 	ret = options_parse(argc, argv, &o, err, sizeof(err));
 	if (!ret && o.config_path && !o.show_help && !o.show_version)

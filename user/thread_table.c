@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "thread_table.h"
+#include "vec.h"
 
 static size_t slot_of(const struct thread_table *tt, __u32 tid)
 {
@@ -10,9 +11,11 @@ static size_t slot_of(const struct thread_table *tt, __u32 tid)
 	return (size_t)((tid * 0x9E3779B97F4A7C15ull) >> 20) & (tt->cap - 1);
 }
 
+#define TT_MIN_CAP 64
+
 int tt_init(struct thread_table *tt, size_t cap_hint)
 {
-	size_t cap = 64;
+	size_t cap = TT_MIN_CAP;
 
 	while (cap < cap_hint * 2)
 		cap <<= 1;
@@ -41,13 +44,14 @@ struct tt_entry *tt_find(const struct thread_table *tt, __u32 tid)
 	return NULL;
 }
 
-static int grow(struct thread_table *tt)
+/* Rehash into a table sized for cap_hint entries. */
+static int resize(struct thread_table *tt, size_t cap_hint)
 {
-	struct thread_table bigger;
+	struct thread_table fresh;
 	size_t i;
 	int err;
 
-	err = tt_init(&bigger, tt->cap);
+	err = tt_init(&fresh, cap_hint);
 	if (err)
 		return err;
 	for (i = 0; i < tt->cap; i++) {
@@ -56,14 +60,14 @@ static int grow(struct thread_table *tt)
 
 		if (!e->used)
 			continue;
-		for (j = slot_of(&bigger, e->tid); bigger.slots[j].used;
-		     j = (j + 1) & (bigger.cap - 1))
+		for (j = slot_of(&fresh, e->tid); fresh.slots[j].used;
+		     j = (j + 1) & (fresh.cap - 1))
 			;
-		bigger.slots[j] = *e;
-		bigger.len++;
+		fresh.slots[j] = *e;
+		fresh.len++;
 	}
 	tt_free(tt);
-	*tt = bigger;
+	*tt = fresh;
 	return 0;
 }
 
@@ -71,7 +75,7 @@ static struct tt_entry *insert(struct thread_table *tt, __u32 tid)
 {
 	size_t i;
 
-	if ((tt->len + 1) * 2 > tt->cap && grow(tt))
+	if ((tt->len + 1) * 2 > tt->cap && resize(tt, tt->cap))
 		return NULL;
 	for (i = slot_of(tt, tid); tt->slots[i].used; i = (i + 1) & (tt->cap - 1))
 		;
@@ -121,15 +125,8 @@ int deltas_push(struct thread_deltas *d, const struct tt_entry *e)
 {
 	struct thread_delta *o;
 
-	if (d->len == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 256;
-		void *v = realloc(d->v, cap * sizeof(*d->v));
-
-		if (!v)
-			return -ENOMEM;
-		d->v = v;
-		d->cap = cap;
-	}
+	if (d->len == d->cap && vec_fit(&d->v, &d->cap, d->len + 1, sizeof(*d->v)))
+		return -ENOMEM;
 	o = &d->v[d->len++];
 	memcpy(o->ns, e->delta, sizeof(o->ns));
 	o->start_ns = e->start_ns;
@@ -217,5 +214,13 @@ int tt_flush(struct thread_table *tt, struct thread_deltas *out)
 			i++;
 		}
 	}
+	/*
+	 * After a burst of threads has gone, give the memory back: a table
+	 * only ever grown would keep the peak for the rest of a long run.
+	 * Shrinking at 1/8 full and growing at 1/2 leaves room both ways. A
+	 * failed shrink is harmless.
+	 */
+	if (tt->cap > TT_MIN_CAP && tt->len * 8 < tt->cap)
+		resize(tt, tt->len);
 	return 0;
 }

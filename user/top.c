@@ -11,6 +11,7 @@
 #include "prom.h"
 #include "session.h"
 #include "top.h"
+#include "vec.h"
 
 #define META_REFRESH 10 /* intervals before a process's user and cgroup are read again */
 #define PURGE_EVERY 30 /* intervals between sweeps of gone threads and processes */
@@ -165,15 +166,8 @@ static int top_sink(void *ctx, const struct interval_result *r)
 	size_t i;
 	int ret;
 
-	if (r->nr_threads > c->cap_meta) {
-		size_t cap = r->nr_threads * 2;
-		void *v = realloc(c->meta, cap * sizeof(*c->meta));
-
-		if (!v)
-			return -ENOMEM;
-		c->meta = v;
-		c->cap_meta = cap;
-	}
+	if (vec_fit(&c->meta, &c->cap_meta, r->nr_threads, sizeof(*c->meta)))
+		return -ENOMEM;
 	for (i = 0; i < r->nr_threads; i++) {
 		if (r->threads[i].is_tracer)
 			continue;

@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 #include "model.h"
 #include "top_model.h"
+#include "vec.h"
 
 #define MAP_MIN_CAP 64
 #define CGROUP_PURGE_EVERY 64 /* intervals between sweeps of idle cgroup entries */
@@ -186,20 +187,7 @@ void top_model_free(struct top_model *m)
 
 static int reserve_rows(struct top_snapshot *s, int v, size_t n)
 {
-	struct top_row *p;
-	size_t cap;
-
-	if (n <= s->cap[v])
-		return 0;
-	cap = s->cap[v] ? s->cap[v] : 64;
-	while (cap < n)
-		cap *= 2;
-	p = realloc(s->rows[v], cap * sizeof(*p));
-	if (!p)
-		return -ENOMEM;
-	s->rows[v] = p;
-	s->cap[v] = cap;
-	return 0;
+	return vec_fit(&s->rows[v], &s->cap[v], n, sizeof(*s->rows[v]));
 }
 
 static void copy_str(char *dst, size_t len, const char *src)
@@ -372,14 +360,15 @@ static int build_processes(struct top_model *m)
 	size_t n = s->nr[TOP_VIEW_THREADS], i = 0, j;
 
 	s->nr[TOP_VIEW_PROCESSES] = 0;
+	/* At most one process per thread row. */
+	if (reserve_rows(s, TOP_VIEW_PROCESSES, n))
+		return -ENOMEM;
 	while (i < n) {
 		struct top_row *p;
 		struct top_map_entry *e;
 		const struct top_row *leader = NULL;
 		int leader_exited = 0;
 
-		if (reserve_rows(s, TOP_VIEW_PROCESSES, s->nr[TOP_VIEW_PROCESSES] + 1))
-			return -ENOMEM;
 		p = &s->rows[TOP_VIEW_PROCESSES][s->nr[TOP_VIEW_PROCESSES]++];
 		*p = t[i];
 		p->tid = 0;

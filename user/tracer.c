@@ -14,6 +14,7 @@
 #include "procfs_read.h"
 #include "topology.h"
 #include "tracer.h"
+#include "vec.h"
 
 #define DEFAULT_MAX_THREADS 65536
 #define DEFAULT_TARGET_MAX_THREADS 16384
@@ -580,6 +581,8 @@ int tracer_sample(struct tracer *t, struct tracer_sample *s)
 	int ret;
 
 	memset(s, 0, sizeof(*s));
+	/* Sized by the last interval's threads: shrinks after a burst. */
+	vec_fit(&t->out.v, &t->out.cap, t->out.len, sizeof(*t->out.v));
 	t->out.len = 0;
 	t->apply_err = 0;
 
@@ -617,6 +620,7 @@ int tracer_sample(struct tracer *t, struct tracer_sample *s)
 	read_stats(t, s);
 	reap_targets(t);
 	s->threads = t->out;
+	s->nr_known = t->table.len;
 	return 0;
 }
 

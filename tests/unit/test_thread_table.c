@@ -171,6 +171,46 @@ static void test_many_threads(void **state)
 	tt_free(&tt);
 }
 
+/*
+ * A burst of 20,000 threads that then go: the table shrinks back to the few
+ * left, which keep their counters (a later listing gives only their growth).
+ */
+static void test_shrinks_after_burst(void **state)
+{
+	struct thread_table tt;
+	struct thread_deltas out = { 0 };
+	size_t peak;
+	__u32 tid;
+
+	(void)state;
+	assert_int_equal(tt_init(&tt, 1), 0);
+	for (tid = 1; tid <= 20000; tid++) {
+		struct energat_thread a = carrier(tid, tid, 1000, 0);
+
+		assert_int_equal(tt_apply(&tt, &a, TT_FROM_LIST, &out), 0);
+	}
+	assert_int_equal(tt_flush(&tt, &out), 0);
+	peak = tt.cap;
+	assert_true(peak >= 40000);
+	out.len = 0;
+	/* Only tids 1-10 are still listed. */
+	for (tid = 1; tid <= 10; tid++) {
+		struct energat_thread a = carrier(tid, tid, 1000 + tid, 0);
+
+		assert_int_equal(tt_apply(&tt, &a, TT_FROM_LIST, &out), 0);
+	}
+	assert_int_equal(tt_flush(&tt, &out), 0);
+	assert_int_equal(tt.len, 10);
+	assert_true(tt.cap <= 64);
+	assert_int_equal(out.len, 10);
+	for (tid = 1; tid <= 10; tid++) {
+		assert_non_null(tt_find(&tt, tid));
+		assert_int_equal(find(&out, tid, tid)->ns[0], tid);
+	}
+	deltas_free(&out);
+	tt_free(&tt);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -179,6 +219,7 @@ int main(void)
 		cmocka_unit_test(test_tid_reuse),
 		cmocka_unit_test(test_exit_lifecycle),
 		cmocka_unit_test(test_many_threads),
+		cmocka_unit_test(test_shrinks_after_burst),
 	};
 
 	return cmocka_run_group_tests_name("thread_table", tests, NULL, NULL);

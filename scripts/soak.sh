@@ -51,11 +51,13 @@ sleep 2
 	> >(sed 's/,"view":.*/}/' >"$out/refreshes.jsonl") &
 tracer=$!
 
-printf 'sec\trss_kb\tfds\tthreads\tcpu_sec\trefreshes\n' >"$samples"
+printf 'sec\trss_kb\tfds\tthreads\tcpu_sec\trefreshes\thost_tasks\n' >"$samples"
 tck=$(getconf CLK_TCK)
-start=$(date +%s)
+# Seconds since boot: the wall clock of these VMs can jump by minutes.
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+start=$(uptime_s)
 while :; do
-	now=$(($(date +%s) - start))
+	now=$(awk -v a="$start" -v b="$(uptime_s)" 'BEGIN { printf "%d", b - a }')
 	[ $now -ge "$dur" ] && break
 	if ! kill -0 "$tracer" 2>/dev/null; then
 		echo "soak: the tracer died after ${now} s" >&2
@@ -65,17 +67,19 @@ while :; do
 	thr=$(awk '/^Threads:/ { print $2 }' "/proc/$tracer/status" 2>/dev/null || echo 0)
 	fds=$(find "/proc/$tracer/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
 	cpu=$(awk -v t="$tck" '{ sub(/.*\) /, ""); printf "%.1f", ($12 + $13) / t }' "/proc/$tracer/stat" 2>/dev/null || echo 0)
-	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$now" "$rss" "$fds" "$thr" "$cpu" \
-		"$(wc -l <"$out/refreshes.jsonl")" >>"$samples"
+	# Tasks on the host (/proc/loadavg): what the tracer's tables follow.
+	tasks=$(awk '{ split($4, a, "/"); print a[2] }' /proc/loadavg)
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$now" "$rss" "$fds" "$thr" "$cpu" \
+		"$(wc -l <"$out/refreshes.jsonl")" "$tasks" >>"$samples"
 	sleep 5
 done
 
 # SIGINT must end the run promptly, churn or not.
-t0=$(date +%s.%N)
+t0=$(uptime_s)
 kill -INT "$tracer" 2>/dev/null || true
 status=0
 wait "$tracer" || status=$?
-stop_sec=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+stop_sec=$(awk -v a="$t0" -v b="$(uptime_s)" 'BEGIN { printf "%.2f", b - a }')
 tracer=
 kill -INT "$stress" 2>/dev/null || true
 wait "$stress" 2>/dev/null || true
@@ -121,6 +125,7 @@ awk -v s="$stop_sec" 'BEGIN { exit !(s > 5) }' && why+=("took ${stop_sec} s to s
 	echo "- ring-buffer drops $drops, thread-map-full events $mapfull, intervals with meter anomalies $anom"
 	echo "- RSS: start ${rss0} kB, after ${warm} s ${rssw} kB, max ${rssmax} kB, end ${rss1} kB (growth after warm-up ${growth} kB)"
 	echo "- open files: after warm-up $fdw, end $fd1"
+	echo "- tasks on the host: $(awk -F'\t' 'NR > 1 { if (!n++ || $7 < lo) lo = $7; if ($7 > hi) hi = $7 } END { printf "%d to %d", lo, hi }' "$samples")"
 	[ ${#why[@]} -eq 0 ] || printf -- '- failed: %s\n' "${why[@]}"
 	echo
 	echo "Samples every 5 s: $samples; refreshes: $out/refreshes.jsonl; tracer stderr: $out/tracer.stderr"

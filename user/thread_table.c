@@ -23,7 +23,7 @@ int tt_init(struct thread_table *tt, size_t cap_hint)
 	if (!tt->slots)
 		return -ENOMEM;
 	tt->cap = cap;
-	tt->len = 0;
+	tt->len = tt->peak = 0;
 	return 0;
 }
 
@@ -31,7 +31,7 @@ void tt_free(struct thread_table *tt)
 {
 	free(tt->slots);
 	tt->slots = NULL;
-	tt->cap = tt->len = 0;
+	tt->cap = tt->len = tt->peak = 0;
 }
 
 struct tt_entry *tt_find(const struct thread_table *tt, __u32 tid)
@@ -66,6 +66,7 @@ static int resize(struct thread_table *tt, size_t cap_hint)
 		fresh.slots[j] = *e;
 		fresh.len++;
 	}
+	fresh.peak = tt->peak;
 	tt_free(tt);
 	*tt = fresh;
 	return 0;
@@ -82,7 +83,8 @@ static struct tt_entry *insert(struct thread_table *tt, __u32 tid)
 	memset(&tt->slots[i], 0, sizeof(tt->slots[i]));
 	tt->slots[i].used = 1;
 	tt->slots[i].tid = tid;
-	tt->len++;
+	if (++tt->len > tt->peak)
+		tt->peak = tt->len;
 	return &tt->slots[i];
 }
 
@@ -216,11 +218,14 @@ int tt_flush(struct thread_table *tt, struct thread_deltas *out)
 	}
 	/*
 	 * After a burst of threads has gone, give the memory back: a table
-	 * only ever grown would keep the peak for the rest of a long run.
-	 * Shrinking at 1/8 full and growing at 1/2 leaves room both ways. A
-	 * failed shrink is harmless.
+	 * only ever grown would keep the peak for the rest of a long run. By
+	 * the interval's peak, not what is left after the flush: under steady
+	 * churn each interval fills the table with exits again, and sizing
+	 * by the survivors would rehash it twice an interval. A failed shrink
+	 * is harmless.
 	 */
-	if (tt->cap > TT_MIN_CAP && tt->len * 8 < tt->cap)
-		resize(tt, tt->len);
+	if (tt->cap > TT_MIN_CAP && tt->peak * 8 < tt->cap)
+		resize(tt, tt->peak);
+	tt->peak = tt->len;
 	return 0;
 }

@@ -39,6 +39,7 @@ struct thread_table {
 	struct tt_entry *slots;
 	size_t cap; /* power of two */
 	size_t len;
+	size_t peak; /* most entries held since the last flush */
 };
 
 /* A thread's delta for one interval, handed to the sinks. */

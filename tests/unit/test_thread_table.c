@@ -180,7 +180,7 @@ static void test_shrinks_after_burst(void **state)
 	struct thread_table tt;
 	struct thread_deltas out = { 0 };
 	size_t peak;
-	__u32 tid;
+	__u32 tid, n;
 
 	(void)state;
 	assert_int_equal(tt_init(&tt, 1), 0);
@@ -193,19 +193,61 @@ static void test_shrinks_after_burst(void **state)
 	peak = tt.cap;
 	assert_true(peak >= 40000);
 	out.len = 0;
-	/* Only tids 1-10 are still listed. */
-	for (tid = 1; tid <= 10; tid++) {
-		struct energat_thread a = carrier(tid, tid, 1000 + tid, 0);
+	/* Only tids 1-10 are still listed: the table shrinks one interval later. */
+	for (n = 1; n <= 2; n++) {
+		out.len = 0;
+		for (tid = 1; tid <= 10; tid++) {
+			struct energat_thread a = carrier(tid, tid, 1000 + n * tid, 0);
 
-		assert_int_equal(tt_apply(&tt, &a, TT_FROM_LIST, &out), 0);
+			assert_int_equal(tt_apply(&tt, &a, TT_FROM_LIST, &out), 0);
+		}
+		assert_int_equal(tt_flush(&tt, &out), 0);
+		assert_int_equal(tt.len, 10);
+		assert_int_equal(out.len, 10);
+		for (tid = 1; tid <= 10; tid++) {
+			assert_non_null(tt_find(&tt, tid));
+			assert_int_equal(find(&out, tid, tid)->ns[0], tid);
+		}
 	}
-	assert_int_equal(tt_flush(&tt, &out), 0);
-	assert_int_equal(tt.len, 10);
 	assert_true(tt.cap <= 64);
-	assert_int_equal(out.len, 10);
-	for (tid = 1; tid <= 10; tid++) {
-		assert_non_null(tt_find(&tt, tid));
-		assert_int_equal(find(&out, tid, tid)->ns[0], tid);
+	deltas_free(&out);
+	tt_free(&tt);
+}
+
+/*
+ * Steady churn: each interval 1,000 threads start and exit beside 10 that
+ * live on. The table keeps the room the exits need instead of shrinking to
+ * the survivors and growing back (two rehashes an interval).
+ */
+static void test_steady_churn_keeps_size(void **state)
+{
+	struct thread_table tt;
+	struct thread_deltas out = { 0 };
+	__u32 tid, next = 100, round;
+	size_t cap = 0;
+
+	(void)state;
+	assert_int_equal(tt_init(&tt, 1), 0);
+	for (round = 0; round < 5; round++) {
+		out.len = 0;
+		for (tid = 1; tid <= 10; tid++) {
+			struct energat_thread a = carrier(tid, 1, round + 1, 0);
+
+			assert_int_equal(tt_apply(&tt, &a, TT_FROM_LIST, &out), 0);
+		}
+		for (tid = 0; tid < 1000; tid++, next++) {
+			struct energat_thread a = carrier(next, next, 5, 0);
+
+			assert_int_equal(tt_apply(&tt, &a, TT_FROM_EXIT, &out), 0);
+		}
+		assert_int_equal(tt_flush(&tt, &out), 0);
+		assert_int_equal(out.len, 1010);
+		assert_int_equal(tt.len, 10);
+		/* Room for the next interval's 1,010, kept from one to the next. */
+		assert_true(tt.cap >= 2048);
+		if (round)
+			assert_int_equal(tt.cap, cap);
+		cap = tt.cap;
 	}
 	deltas_free(&out);
 	tt_free(&tt);
@@ -220,6 +262,7 @@ int main(void)
 		cmocka_unit_test(test_exit_lifecycle),
 		cmocka_unit_test(test_many_threads),
 		cmocka_unit_test(test_shrinks_after_burst),
+		cmocka_unit_test(test_steady_churn_keeps_size),
 	};
 
 	return cmocka_run_group_tests_name("thread_table", tests, NULL, NULL);

@@ -257,8 +257,11 @@ static __always_inline void set_dying(struct task_struct *task, __u32 tgid)
  * rare migrations from one socket to another, in task-local storage.
  *
  * Storage also marks what is traced: in --pid mode a task is traced when
- * it has storage (given at seeding and fork); system-wide, every task is,
- * and one without storage was born after attach and never changed socket.
+ * it has storage (given at seeding and fork), which holds its run time at
+ * seeding as the base. System-wide every task is traced and none is seeded:
+ * one without storage has never changed socket, and its counters run from
+ * birth; user space drops what its first sample sees. Seeding all of them
+ * made each listing's storage lookup a quarter of the tracer's CPU.
  */
 
 /* Old kernels and other architectures keep the CPU in task_struct. */
@@ -309,7 +312,7 @@ static __always_inline bool task_record(struct task_struct *task, struct energat
 	if (s) {
 		__builtin_memcpy(r->ns, s->ns, sizeof(r->ns));
 		base = s->run_sum;
-	} else if (!targ_all || task->start_time < attach_ns) {
+	} else if (!targ_all) {
 		return false; /* not traced, or its storage could not be made at seeding */
 	}
 	if (sum > base)
@@ -379,8 +382,8 @@ int BPF_PROG(sched_migrate_btf, struct task_struct *task, int dest_cpu)
 		return 0;
 	s = bpf_task_storage_get(&tasks, task, 0, 0);
 	if (!s) {
-		/* Traced without storage: born after attach, so charged from birth. */
-		if (!targ_all || task->start_time < attach_ns)
+		/* System-wide, a task gets storage at its first move to another socket. */
+		if (!targ_all)
 			return 0;
 		s = bpf_task_storage_get(&tasks, task, &init, BPF_LOCAL_STORAGE_GET_F_CREATE);
 		if (!s) {

@@ -228,12 +228,16 @@ static int attach(struct tracer *t)
 	if (ret)
 		return ret;
 	/*
-	 * Every traced task alive now gets its storage, charged from now; the
-	 * fork handler covers those born from here on.
+	 * --pid mode: every traced task alive now gets its storage, charged
+	 * from now; the fork handler covers those born from here on.
+	 * System-wide needs no seeding: the first sample, whose deltas are
+	 * dropped, sets every thread's base in the thread table.
 	 */
-	t->skel->bss->iter_seed = 1;
-	ret = iter_pass(t, NULL);
-	t->skel->bss->iter_seed = 0;
+	if (!t->system_wide) {
+		t->skel->bss->iter_seed = 1;
+		ret = iter_pass(t, NULL);
+		t->skel->bss->iter_seed = 0;
+	}
 	if (!ret)
 		ret = attach_one(p->sched_switch_btf, &l->sched_switch_btf);
 	return ret;

@@ -490,6 +490,60 @@ static void test_migration_split(void **state)
 	remove_dir(dir);
 }
 
+/* Burns 100 ms, waits, burns 300 ms, waits: run time before and after a point. */
+struct stepper {
+	pthread_t thread;
+	pid_t tid;
+	sem_t ready, go, done, release;
+};
+
+static void *stepper_main(void *arg)
+{
+	struct stepper *st = arg;
+
+	st->tid = syscall(SYS_gettid);
+	burn_ns(100000000);
+	sem_post(&st->ready);
+	sem_wait(&st->go);
+	burn_ns(300000000);
+	sem_post(&st->done);
+	sem_wait(&st->release);
+	return NULL;
+}
+
+/*
+ * System-wide, threads are not seeded: a thread alive before attach is
+ * charged only what it runs after (the first sample sets its base), not
+ * its run time since birth.
+ */
+static void test_system_wide_base(void **state)
+{
+	struct stepper st;
+	struct tracer_sample s;
+	struct tracer *t;
+	long long before, after;
+
+	(void)state;
+	sem_init(&st.ready, 0, 0);
+	sem_init(&st.go, 0, 0);
+	sem_init(&st.done, 0, 0);
+	sem_init(&st.release, 0, 0);
+	assert_int_equal(pthread_create(&st.thread, NULL, stepper_main, &st), 0);
+	sem_wait(&st.ready);
+	t = open_tracer(&real_topo, 0, 0);
+	before = schedstat_run_ns(st.tid);
+	sem_post(&st.go);
+	sem_wait(&st.done);
+	assert_int_equal(tracer_sample(t, &s), 0);
+	after = schedstat_run_ns(st.tid);
+	printf("  run before attach %.3f ms, after %.3f ms\n", before / 1e6,
+	       (after - before) / 1e6);
+	assert_close_ns("run after attach", tid_ns(&s, st.tid), after - before, 0.01, 2000000);
+	sem_post(&st.release);
+	pthread_join(st.thread, NULL);
+	tracer_close(t);
+}
+
 /* Per interval, busy + idle over all CPUs is the wall interval × CPUs. */
 static void busy_idle(int pid)
 {
@@ -552,6 +606,7 @@ T(test_busy_loop_split)
 T(test_short_lived)
 T(test_children)
 T(test_zombies_forgotten)
+T(test_system_wide_base)
 T(test_fake_two_sockets)
 T(test_migration_split)
 T(test_busy_idle_target)
@@ -566,6 +621,7 @@ int main(void)
 		cmocka_unit_test(root_test_short_lived),
 		cmocka_unit_test(root_test_children),
 		cmocka_unit_test(root_test_zombies_forgotten),
+		cmocka_unit_test(root_test_system_wide_base),
 		cmocka_unit_test(root_test_fake_two_sockets),
 		cmocka_unit_test(root_test_migration_split),
 		cmocka_unit_test(root_test_busy_idle_target),

@@ -106,8 +106,7 @@ why=()
 [ "$refreshes" -ge "$want" ] || why+=("$refreshes refreshes, want >= $want")
 [ "$drops" -eq 0 ] || why+=("$drops ring-buffer drops")
 [ "$mapfull" -eq 0 ] || why+=("thread map full $mapfull times")
-# After warm-up: no more open files.
-# Flat: within 5 % of the RSS after warm-up (issue 8).
+# After warm-up: RSS within 5 % (issue 8), no more open files.
 [ "$growth" -le $((rssw / 20)) ] || why+=("RSS grew by ${growth} kB after warm-up (more than 5 %)")
 [ "$fd1" -le "$fdw" ] || why+=("open files grew from $fdw to $fd1")
 maxdt=$(grep -o '"dt_sec":[0-9.]*' "$out/refreshes.jsonl" | cut -d: -f2 | sort -g | tail -n1)

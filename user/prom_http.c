@@ -5,13 +5,13 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <microhttpd.h>
+#include "errmsg.h"
 #include "prom_format.h"
 #include "prom_http.h"
 
@@ -34,17 +34,6 @@ struct prom_server {
 	size_t len;
 	unsigned long long scrapes;
 };
-
-static void set_err(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
 
 static MHD_RESULT reply(struct MHD_Connection *c, unsigned int status, const char *type,
 			const char *body, size_t len, enum MHD_ResponseMemoryMode mode)
@@ -124,7 +113,8 @@ static int listen_on(const char *addr, int port, int *out_port, char *err, size_
 		in6->sin6_port = htons(port);
 		sl = sizeof(*in6);
 	} else {
-		set_err(err, errlen, "invalid listen address '%s' (an IPv4 or IPv6 literal)", addr);
+		errmsg_set(err, errlen, "invalid listen address '%s' (an IPv4 or IPv6 literal)",
+			   addr);
 		return -EINVAL;
 	}
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -139,8 +129,8 @@ static int listen_on(const char *addr, int port, int *out_port, char *err, size_
 	return fd;
 fail:
 	ret = -errno;
-	set_err(err, errlen, "cannot listen on %s%s%s:%d: %s", strchr(addr, ':') ? "[" : "", addr,
-		strchr(addr, ':') ? "]" : "", port, strerror(errno));
+	errmsg_set(err, errlen, "cannot listen on %s%s%s:%d: %s", strchr(addr, ':') ? "[" : "",
+		   addr, strchr(addr, ':') ? "]" : "", port, strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	return ret;
@@ -156,12 +146,12 @@ int prom_server_start(const char *addr, int port, struct prom_server **out, char
 
 	*out = NULL;
 	if (port < 0 || port > 65535) {
-		set_err(err, errlen, "invalid port %d", port);
+		errmsg_set(err, errlen, "invalid port %d", port);
 		return -EINVAL;
 	}
 	srv = calloc(1, sizeof(*srv));
 	if (!srv) {
-		set_err(err, errlen, "out of memory");
+		errmsg_set(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&srv->lock, NULL);
@@ -179,8 +169,8 @@ int prom_server_start(const char *addr, int port, struct prom_server **out, char
 				    (unsigned int)CONNECTION_TIMEOUT_SEC, MHD_OPTION_END);
 	if (!srv->mhd) {
 		ret = -EIO;
-		set_err(err, errlen, "cannot start the HTTP server (libmicrohttpd) on port %d",
-			srv->port);
+		errmsg_set(err, errlen, "cannot start the HTTP server (libmicrohttpd) on port %d",
+			   srv->port);
 		goto cleanup;
 	}
 	*out = srv;

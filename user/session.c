@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "baseline.h"
+#include "errmsg.h"
 #include "meter.h"
 #include "model.h"
 #include "privdrop.h"
@@ -65,15 +65,6 @@ struct session {
 	size_t cap_order;
 };
 
-static void set_err(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
-
 static double mono_now(void)
 {
 	struct timespec ts;
@@ -94,17 +85,17 @@ static int check_pid(const struct session *s, char *err, size_t errlen)
 	int ret = proc_stat_read(s->o.procfs_root, s->o.pid, 0, &st);
 
 	if (ret == -ESRCH || ret == -ENOENT) {
-		set_err(err, errlen, "no process with PID %d", s->o.pid);
+		errmsg_set(err, errlen, "no process with PID %d", s->o.pid);
 		return -ESRCH;
 	}
 	if (ret) {
-		set_err(err, errlen, "cannot read %s/%d/stat: %s", s->o.procfs_root, s->o.pid,
-			strerror(-ret));
+		errmsg_set(err, errlen, "cannot read %s/%d/stat: %s", s->o.procfs_root, s->o.pid,
+			   strerror(-ret));
 		return ret;
 	}
 	if (st.state == 'Z' || st.state == 'X') {
-		set_err(err, errlen, "process %d has already exited (zombie, not reaped)",
-			s->o.pid);
+		errmsg_set(err, errlen, "process %d has already exited (zombie, not reaped)",
+			   s->o.pid);
 		return -ESRCH;
 	}
 	return 0;
@@ -123,22 +114,22 @@ static int load_baseline(struct session *s, char *err, size_t errlen)
 		return 0; /* live views run with P_base = 0 and say so */
 	ret = baseline_load(s->o.basefile, &b, why, sizeof(why));
 	if (ret == -ENOENT) {
-		set_err(err, errlen,
-			"no baseline power file %s: measure it on an idle machine with "
-			"'sudo energat-bpf --basepower --basefile %s', or trace without one "
-			"(--no-baseline)",
-			s->o.basefile, s->o.basefile);
+		errmsg_set(err, errlen,
+			   "no baseline power file %s: measure it on an idle machine with "
+			   "'sudo energat-bpf --basepower --basefile %s', or trace without one "
+			   "(--no-baseline)",
+			   s->o.basefile, s->o.basefile);
 		return ret;
 	}
 	if (ret) {
-		set_err(err, errlen, "bad baseline file %s: %s", s->o.basefile, why);
+		errmsg_set(err, errlen, "bad baseline file %s: %s", s->o.basefile, why);
 		return ret;
 	}
 	if (b.nr_sockets != s->topo.nr_sockets) {
-		set_err(err, errlen,
-			"baseline file %s has %d socket(s), this machine %d: measure it again "
-			"with --basepower",
-			s->o.basefile, b.nr_sockets, s->topo.nr_sockets);
+		errmsg_set(err, errlen,
+			   "baseline file %s has %d socket(s), this machine %d: measure it again "
+			   "with --basepower",
+			   s->o.basefile, b.nr_sockets, s->topo.nr_sockets);
 		return -EINVAL;
 	}
 	for (i = 0; i < b.nr_sockets; i++) {
@@ -163,13 +154,13 @@ static int open_meter(struct session *s, char *err, size_t errlen)
 
 	ret = meter_open(s->o.meter, &mo, &s->meter, s->meter_why, sizeof(s->meter_why));
 	if (ret) {
-		set_err(err, errlen, "no energy meter%s%s: %s", s->o.meter ? " " : "",
-			s->o.meter ? s->o.meter : "", s->meter_why);
+		errmsg_set(err, errlen, "no energy meter%s%s: %s", s->o.meter ? " " : "",
+			   s->o.meter ? s->o.meter : "", s->meter_why);
 		return ret;
 	}
 	if (meter_nr_sockets(s->meter) != s->topo.nr_sockets) {
-		set_err(err, errlen, "the %s meter reports %d socket(s) but the topology has %d",
-			meter_name(s->meter), meter_nr_sockets(s->meter), s->topo.nr_sockets);
+		errmsg_set(err, errlen, "the %s meter reports %d socket(s) but the topology has %d",
+			   meter_name(s->meter), meter_nr_sockets(s->meter), s->topo.nr_sockets);
 		return -EINVAL;
 	}
 	return 0;
@@ -183,7 +174,7 @@ static int spawn_child(struct session *s, char *err, size_t errlen)
 	int go[2], ex[2];
 
 	if (s->o.user && user_lookup(s->o.user, &uid, &gid)) {
-		set_err(err, errlen, "no user '%s'", s->o.user);
+		errmsg_set(err, errlen, "no user '%s'", s->o.user);
 		return -ENOENT;
 	}
 
@@ -223,7 +214,7 @@ static int spawn_child(struct session *s, char *err, size_t errlen)
 	s->o.pid = s->child;
 	return 0;
 fail:
-	set_err(err, errlen, "cannot start '%s': %s", s->o.cmd[0], strerror(errno));
+	errmsg_set(err, errlen, "cannot start '%s': %s", s->o.cmd[0], strerror(errno));
 	return -errno;
 }
 
@@ -233,7 +224,7 @@ static int release_child(struct session *s, char *err, size_t errlen)
 	int e = 0;
 
 	if (write(s->child_go, "x", 1) != 1) {
-		set_err(err, errlen, "cannot start '%s': %s", s->o.cmd[0], strerror(errno));
+		errmsg_set(err, errlen, "cannot start '%s': %s", s->o.cmd[0], strerror(errno));
 		return -EIO;
 	}
 	close(s->child_go);
@@ -243,7 +234,7 @@ static int release_child(struct session *s, char *err, size_t errlen)
 	close(s->child_exec_err);
 	s->child_exec_err = -1;
 	if (n == sizeof(e)) {
-		set_err(err, errlen, "cannot run '%s': %s", s->o.cmd[0], strerror(e));
+		errmsg_set(err, errlen, "cannot run '%s': %s", s->o.cmd[0], strerror(e));
 		waitpid(s->child, &s->child_status, 0);
 		s->child = 0;
 		return -e;
@@ -270,8 +261,8 @@ int session_open(const struct options *o, struct session **out, char *err, size_
 
 	ret = topology_read(o->sysfs_root, &s->topo);
 	if (ret) {
-		set_err(err, errlen, "cannot read the CPU topology under %s: %s", o->sysfs_root,
-			strerror(-ret));
+		errmsg_set(err, errlen, "cannot read the CPU topology under %s: %s", o->sysfs_root,
+			   strerror(-ret));
 		goto cleanup;
 	}
 	if (o->mode == MODE_PID && (ret = check_pid(s, err, errlen)))
@@ -287,7 +278,7 @@ int session_open(const struct options *o, struct session **out, char *err, size_
 	s->scratch = calloc(s->nr_samples, sizeof(double));
 	if (!s->node_used || !s->node_total || !s->scratch) {
 		ret = -ENOMEM;
-		set_err(err, errlen, "out of memory");
+		errmsg_set(err, errlen, "out of memory");
 		goto cleanup;
 	}
 	if (o->mode == MODE_CMD && (ret = spawn_child(s, err, errlen)))

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include <bpf/libbpf.h>
 #include "cpu_kick.h"
 #include "energat.skel.h"
+#include "errmsg.h"
 #include "procfs_read.h"
 #include "topology.h"
 #include "tracer.h"
@@ -58,17 +58,6 @@ static __u64 now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-static void set_err(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
 }
 
 /* tp_btf needs the running kernel's BTF to know the tracepoint's prototype. */
@@ -281,14 +270,14 @@ int tracer_open(const struct tracer_opts *o, struct tracer **out, char *err, siz
 	*out = NULL;
 	if (o->btf_path && access(o->btf_path, R_OK)) {
 		ret = -errno;
-		set_err(err, errlen, "cannot read BTF file %s (--btf): %s", o->btf_path,
-			strerror(-ret));
+		errmsg_set(err, errlen, "cannot read BTF file %s (--btf): %s", o->btf_path,
+			   strerror(-ret));
 		return ret;
 	}
 	if (!o->btf_path && access("/sys/kernel/btf/vmlinux", R_OK)) {
-		set_err(err, errlen,
-			"kernel BTF not found (/sys/kernel/btf/vmlinux): this kernel lacks "
-			"CONFIG_DEBUG_INFO_BTF; pass a BTF file with --btf FILE");
+		errmsg_set(err, errlen,
+			   "kernel BTF not found (/sys/kernel/btf/vmlinux): this kernel lacks "
+			   "CONFIG_DEBUG_INFO_BTF; pass a BTF file with --btf FILE");
 		return -ENOENT;
 	}
 	t = calloc(1, sizeof(*t));
@@ -300,14 +289,14 @@ int tracer_open(const struct tracer_opts *o, struct tracer **out, char *err, siz
 	t->ncpus_possible = libbpf_num_possible_cpus();
 	if (t->ncpus_possible <= 0) {
 		ret = t->ncpus_possible ? t->ncpus_possible : -EINVAL;
-		set_err(err, errlen, "cannot count possible CPUs: %s", strerror(-ret));
+		errmsg_set(err, errlen, "cannot count possible CPUs: %s", strerror(-ret));
 		goto cleanup;
 	}
 
 	t->skel = energat_bpf__open_opts(&open_opts);
 	if (!t->skel) {
 		ret = -errno;
-		set_err(err, errlen, "failed to open BPF object: %s", strerror(-ret));
+		errmsg_set(err, errlen, "failed to open BPF object: %s", strerror(-ret));
 		goto cleanup;
 	}
 	configure(t, o);
@@ -317,15 +306,16 @@ int tracer_open(const struct tracer_opts *o, struct tracer **out, char *err, siz
 
 		libbpf_strerror(ret, why, sizeof(why));
 		if (o->btf_path)
-			set_err(err, errlen, "failed to load BPF programs with BTF from %s: %s",
-				o->btf_path, why);
+			errmsg_set(err, errlen, "failed to load BPF programs with BTF from %s: %s",
+				   o->btf_path, why);
 		else if (ret == -EPERM || ret == -EACCES)
-			set_err(err, errlen,
-				"failed to load BPF programs: %s (needs root, or CAP_BPF and "
-				"CAP_PERFMON)",
-				strerror(-ret));
+			errmsg_set(err, errlen,
+				   "failed to load BPF programs: %s (needs root, or CAP_BPF and "
+				   "CAP_PERFMON)",
+				   strerror(-ret));
 		else
-			set_err(err, errlen,
+			errmsg_set(
+				err, errlen,
 				"failed to load BPF programs: %s (run with -v to see the verifier "
 				"log)",
 				why);
@@ -337,39 +327,39 @@ int tracer_open(const struct tracer_opts *o, struct tracer **out, char *err, siz
 		if (!ret)
 			ret = add_target(t, getpid());
 		if (ret) {
-			set_err(err, errlen, "failed to set the target: %s", strerror(-ret));
+			errmsg_set(err, errlen, "failed to set the target: %s", strerror(-ret));
 			goto cleanup;
 		}
 	}
 	ret = alloc_scratch(t);
 	if (ret) {
-		set_err(err, errlen, "out of memory");
+		errmsg_set(err, errlen, "out of memory");
 		goto cleanup;
 	}
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), handle_event, t, NULL);
 	if (!t->rb) {
 		ret = -errno;
-		set_err(err, errlen, "failed to create the ring buffer: %s", strerror(-ret));
+		errmsg_set(err, errlen, "failed to create the ring buffer: %s", strerror(-ret));
 		goto cleanup;
 	}
 	ret = set_sockets(t);
 	if (ret) {
-		set_err(err, errlen, "failed to set up the per-CPU slots: %s", strerror(-ret));
+		errmsg_set(err, errlen, "failed to set up the per-CPU slots: %s", strerror(-ret));
 		goto cleanup;
 	}
 	if (!t->system_wide)
 		seed_descendants(t, o);
 	ret = cpu_kick_start(t->topo->cpus, t->topo->nr_cpus, &t->kick);
 	if (ret) {
-		set_err(err, errlen, "failed to start the per-CPU boundary threads: %s",
-			strerror(-ret));
+		errmsg_set(err, errlen, "failed to start the per-CPU boundary threads: %s",
+			   strerror(-ret));
 		goto cleanup;
 	}
 	t->skel->bss->attach_ns = now_ns();
 	ret = attach(t);
 	if (ret) {
-		set_err(err, errlen, "failed to attach to sched tracepoints (%s): %s",
-			t->raw_tp ? "raw_tp" : "tp_btf", strerror(-ret));
+		errmsg_set(err, errlen, "failed to attach to sched tracepoints (%s): %s",
+			   t->raw_tp ? "raw_tp" : "tp_btf", strerror(-ret));
 		goto cleanup;
 	}
 	/* The first boundary starts every CPU's clock; what came before is dropped. */
@@ -378,7 +368,8 @@ int tracer_open(const struct tracer_opts *o, struct tracer **out, char *err, siz
 
 		ret = tracer_sample(t, &s);
 		if (ret) {
-			set_err(err, errlen, "failed to take the first sample: %s", strerror(-ret));
+			errmsg_set(err, errlen, "failed to take the first sample: %s",
+				   strerror(-ret));
 			goto cleanup;
 		}
 	}

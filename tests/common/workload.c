@@ -128,13 +128,13 @@ void burner_join(struct burner *b)
 	pthread_join(b->thread, NULL);
 }
 
-long long schedstat_run_ns(pid_t tid)
+long long task_run_ns(pid_t pid, pid_t tid)
 {
-	char path[64];
+	char path[96];
 	long long run = -1;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", tid);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", pid, tid);
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
@@ -142,6 +142,11 @@ long long schedstat_run_ns(pid_t tid)
 		run = -1;
 	fclose(f);
 	return run;
+}
+
+long long schedstat_run_ns(pid_t tid)
+{
+	return task_run_ns(getpid(), tid);
 }
 
 int need_root(const char *what)

@@ -34,7 +34,9 @@ void burner_join(struct burner *b);
 void burn_ns(long long ns);
 /* Pin the calling thread to cpu; -1 unpins. */
 int pin_self(int cpu);
-/* Kernel's run time for a thread, from /proc/self/task/TID/schedstat. */
+/* Kernel's run time for a thread, from /proc/PID/task/TID/schedstat; -1 if gone. */
+long long task_run_ns(pid_t pid, pid_t tid);
+/* The same for a thread of this process. */
 long long schedstat_run_ns(pid_t tid);
 /* Nonzero when the test runs as root; otherwise prints why it skips. */
 int need_root(const char *what);

@@ -22,6 +22,7 @@
 #include "e2e.h"
 #include "meter.h"
 #include "topology.h"
+#include "root_test.h"
 #include "workload.h"
 
 /* Watts of the simulated sockets: a small P0 so the busy term weighs. */
@@ -323,23 +324,11 @@ static int setup(void **state)
 	return 0;
 }
 
-static void maybe_skip(void)
-{
-	if (geteuid() != 0)
-		skip();
-}
-
-#define T(f)                               \
-	static void root_##f(void **state) \
-	{                                  \
-		maybe_skip();              \
-		f(state);                  \
-	}
-T(test_check_sim_tree)
-T(test_check_empty_tree)
-T(test_check_no_powercap)
-T(test_check_this_machine)
-T(test_meter_read_2s)
+ROOT_TEST(test_check_sim_tree)
+ROOT_TEST(test_check_empty_tree)
+ROOT_TEST(test_check_no_powercap)
+ROOT_TEST(test_check_this_machine)
+ROOT_TEST(test_meter_read_2s)
 
 int main(void)
 {

@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <json-c/json.h>
+#include "root_test.h"
 #include "workload.h"
 
 #define RAPLSIM_K 15.0 /* watts per busy CPU */
@@ -255,22 +256,6 @@ struct sampler {
 	double t[MAX_SAMPLES];
 	long long run[MAX_SAMPLES][MAX_TIDS];
 };
-
-static long long task_run_ns(pid_t pid, pid_t tid)
-{
-	char path[96];
-	long long run = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", pid, tid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%lld", &run) != 1)
-		run = -1;
-	fclose(f);
-	return run;
-}
 
 static void *sampler_main(void *arg)
 {
@@ -943,23 +928,11 @@ static int setup(void **state)
 	return 0;
 }
 
-static void maybe_skip(void)
-{
-	if (geteuid() != 0)
-		skip();
-}
-
-#define T(f)                               \
-	static void root_##f(void **state) \
-	{                                  \
-		maybe_skip();              \
-		f(state);                  \
-	}
-T(test_needs_terminal)
-T(test_batch_text)
-T(test_json_real)
-T(test_json_simulator)
-T(test_tmux)
+ROOT_TEST(test_needs_terminal)
+ROOT_TEST(test_batch_text)
+ROOT_TEST(test_json_real)
+ROOT_TEST(test_json_simulator)
+ROOT_TEST(test_tmux)
 
 int main(void)
 {

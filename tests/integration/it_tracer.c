@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include "topology.h"
 #include "tracer.h"
+#include "root_test.h"
 #include "workload.h"
 
 static struct topology real_topo;
@@ -588,29 +589,17 @@ static int setup(void **state)
 	return topology_read("/sys", &real_topo);
 }
 
-static void maybe_skip(void)
-{
-	if (geteuid() != 0)
-		skip();
-}
-
-#define T(f)                               \
-	static void root_##f(void **state) \
-	{                                  \
-		maybe_skip();              \
-		f(state);                  \
-	}
-T(test_accuracy_tp_btf)
-T(test_accuracy_raw_tp)
-T(test_busy_loop_split)
-T(test_short_lived)
-T(test_children)
-T(test_zombies_forgotten)
-T(test_system_wide_base)
-T(test_fake_two_sockets)
-T(test_migration_split)
-T(test_busy_idle_target)
-T(test_busy_idle_system_wide)
+ROOT_TEST(test_accuracy_tp_btf)
+ROOT_TEST(test_accuracy_raw_tp)
+ROOT_TEST(test_busy_loop_split)
+ROOT_TEST(test_short_lived)
+ROOT_TEST(test_children)
+ROOT_TEST(test_zombies_forgotten)
+ROOT_TEST(test_system_wide_base)
+ROOT_TEST(test_fake_two_sockets)
+ROOT_TEST(test_migration_split)
+ROOT_TEST(test_busy_idle_target)
+ROOT_TEST(test_busy_idle_system_wide)
 
 int main(void)
 {

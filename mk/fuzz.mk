@@ -14,7 +14,7 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-om
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Iinclude -Iuser -Ifuzz $(FUZZ_SAN) -MMD -MP
 # The pure parsers and what they pull in; no BPF, no skeleton.
 FUZZ_LIB_SRCS := $(filter $(wildcard user/*.c),$(addprefix user/,procfs.c energy.c baseline.c \
-	csv.c config.c options.c help.c topology.c procfs_read.c top_model.c model.c))
+	csv.c config.c options.c help.c topology.c procfs_read.c top_model.c model.c vec.c))
 FUZZ_LIB_OBJS := $(patsubst user/%.c,$(FUZZ_BUILD)/lib/%.o,$(FUZZ_LIB_SRCS))
 FUZZ_LIB := $(FUZZ_BUILD)/libfuzzparsers.a
 FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "energy.h"
+#include "errmsg.h"
 #include "meter.h"
 #include "topology.h"
 
@@ -51,17 +52,6 @@ int meter_read_file(const char *path, char *buf, size_t size)
 	close(fd);
 	buf[len] = '\0';
 	return err ? err : (int)len;
-}
-
-void meter_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || !whylen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
 }
 
 void meter_note(struct meter *m, const char *fmt, ...)
@@ -161,13 +151,13 @@ static int try_open(const struct meter_ops *ops, const struct meter_opts *o, str
 
 	m = calloc(1, sizeof(*m));
 	if (!m) {
-		meter_why(why, whylen, "%s: out of memory", ops->name);
+		errmsg_set(why, whylen, "%s: out of memory", ops->name);
 		return -ENOMEM;
 	}
 	m->ops = ops;
 	fill_defaults(&m->o, o);
 	if (copy_roots(m)) {
-		meter_why(why, whylen, "%s: out of memory", ops->name);
+		errmsg_set(why, whylen, "%s: out of memory", ops->name);
 		free_meter(m);
 		return -ENOMEM;
 	}
@@ -197,30 +187,30 @@ int meter_open(const char *name, const struct meter_opts *o, struct meter **out,
 	if (!out)
 		return -EINVAL;
 	*out = NULL;
-	meter_why(why, whylen, "%s", "");
+	errmsg_set(why, whylen, "%s", "");
 
 	if (name) {
 		for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 			if (strcmp(name, all[i]->name) == 0)
 				return try_open(all[i], o, out, why, whylen);
-		meter_why(why, whylen, "unknown meter '%s' (powercap, perf, msr or model)", name);
+		errmsg_set(why, whylen, "unknown meter '%s' (powercap, perf, msr or model)", name);
 		return -EINVAL;
 	}
 
 	for (i = 0; i < sizeof(auto_order) / sizeof(auto_order[0]); i++) {
 		err = try_open(auto_order[i], o, out, reasons[i], sizeof(reasons[i]));
 		if (!err) {
-			meter_why(why, whylen, "%s", reasons[i]);
+			errmsg_set(why, whylen, "%s", reasons[i]);
 			return 0;
 		}
 	}
 	err = try_open(&meter_model_ops, o, out, one, sizeof(one));
 	if (err) {
-		meter_why(why, whylen, "%s", one);
+		errmsg_set(why, whylen, "%s", one);
 		return err;
 	}
 	(*out)->fallback = 1;
-	meter_why(
+	errmsg_set(
 		why, whylen,
 		"no energy counters, using the model meter (estimates): powercap: %s; perf: %s; msr: %s",
 		reasons[0], reasons[1], reasons[2]);

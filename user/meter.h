@@ -149,9 +149,6 @@ struct meter {
 double meter_now(void);
 /* Read @path whole into @buf, NUL-terminated. Returns the length or -errno. */
 int meter_read_file(const char *path, char *buf, size_t size);
-/* snprintf into @why, NULL-safe. */
-void meter_why(char *why, size_t whylen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 /* Append one line to m->notes. */
 void meter_note(struct meter *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Lowest online CPU of socket @s in @t, or -1. */

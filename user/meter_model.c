@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include "errmsg.h"
 #include "meter.h"
 #include "topology.h"
 
@@ -23,19 +24,19 @@ static int model_open(struct meter *m, char *why, size_t whylen)
 
 	m->nr_sockets = m->o.topo ? m->o.topo->nr_sockets : 1;
 	if (m->nr_sockets < 1 || m->nr_sockets > ENERGAT_MAX_SOCKETS) {
-		meter_why(why, whylen, "model: bad socket count %d", m->nr_sockets);
+		errmsg_set(why, whylen, "model: bad socket count %d", m->nr_sockets);
 		return -EINVAL;
 	}
 	if (m->o.model_pkg_idle_w > m->o.model_pkg_max_w ||
 	    m->o.model_dram_idle_w > m->o.model_dram_max_w) {
-		meter_why(why, whylen, "model: idle watts above max watts");
+		errmsg_set(why, whylen, "model: idle watts above max watts");
 		return -EINVAL;
 	}
 	for (s = 0; s < m->nr_sockets; s++) {
 		m->present[ZONE_PKG][s] = 1;
 		m->present[ZONE_DRAM][s] = 1;
 	}
-	meter_why(
+	errmsg_set(
 		why, whylen,
 		"model: estimates from CPU busy time and memory use (%.0f-%.0f W package, %.0f-%.0f W dram per socket)",
 		m->o.model_pkg_idle_w, m->o.model_pkg_max_w, m->o.model_dram_idle_w,

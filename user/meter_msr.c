@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "energy.h"
+#include "errmsg.h"
 #include "meter.h"
 #include "topology.h"
 
@@ -67,7 +68,7 @@ static int read_cpuinfo(struct meter *m, struct msr_meter *mm, char *why, size_t
 	snprintf(path, sizeof(path), "%s/cpuinfo", m->o.proc_root);
 	err = meter_read_file(path, buf, sizeof(buf));
 	if (err < 0) {
-		meter_why(why, whylen, "cannot read %s: %s", path, strerror(-err));
+		errmsg_set(why, whylen, "cannot read %s: %s", path, strerror(-err));
 		return err;
 	}
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -94,7 +95,7 @@ static int read_cpuinfo(struct meter *m, struct msr_meter *mm, char *why, size_t
 		}
 	}
 	if (have != 7) {
-		meter_why(why, whylen, "%s: no vendor_id, cpu family or model", path);
+		errmsg_set(why, whylen, "%s: no vendor_id, cpu family or model", path);
 		return -EINVAL;
 	}
 	return 0;
@@ -109,12 +110,12 @@ static int open_dev(struct meter *m, int cpu, int *fd, char *why, size_t whylen)
 	if (*fd >= 0)
 		return 0;
 	if (errno == ENOENT || errno == ENXIO || errno == ENODEV)
-		meter_why(why, whylen, "no %s: load the msr module (modprobe msr)", path);
+		errmsg_set(why, whylen, "no %s: load the msr module (modprobe msr)", path);
 	else if (errno == EACCES || errno == EPERM)
-		meter_why(why, whylen, "cannot open %s: %s: needs root (CAP_SYS_RAWIO)", path,
-			  strerror(errno));
+		errmsg_set(why, whylen, "cannot open %s: %s: needs root (CAP_SYS_RAWIO)", path,
+			   strerror(errno));
 	else
-		meter_why(why, whylen, "cannot open %s: %s", path, strerror(errno));
+		errmsg_set(why, whylen, "cannot open %s: %s", path, strerror(errno));
 	return -errno;
 }
 
@@ -154,13 +155,13 @@ static int msr_open(struct meter *m, char *why, size_t whylen)
 		mm->amd = 1;
 		mm->unit_msr = MSR_AMD_POWER_UNIT;
 	} else {
-		meter_why(why, whylen, "msr: no known RAPL registers on %s family %d", mm->vendor,
-			  mm->family);
+		errmsg_set(why, whylen, "msr: no known RAPL registers on %s family %d", mm->vendor,
+			   mm->family);
 		err = -ENODEV;
 		goto cleanup;
 	}
 	if (!t) {
-		meter_why(why, whylen, "msr meter needs the CPU topology");
+		errmsg_set(why, whylen, "msr meter needs the CPU topology");
 		err = -EINVAL;
 		goto cleanup;
 	}
@@ -180,8 +181,8 @@ static int msr_open(struct meter *m, char *why, size_t whylen)
 			goto cleanup;
 		err = msr_read(ms->fd, mm->unit_msr, &mm->unit_raw);
 		if (err) {
-			meter_why(why, whylen, "cannot read MSR 0x%x on cpu %d: %s (no RAPL?)",
-				  mm->unit_msr, ms->cpu, strerror(-err));
+			errmsg_set(why, whylen, "cannot read MSR 0x%x on cpu %d: %s (no RAPL?)",
+				   mm->unit_msr, ms->cpu, strerror(-err));
 			goto cleanup;
 		}
 		unit = rapl_energy_unit_j(mm->unit_raw);
@@ -201,8 +202,8 @@ static int msr_open(struct meter *m, char *why, size_t whylen)
 				add_zone(ms, ZONE_PSYS, MSR_INTEL_PSYS_ENERGY, psys_unit);
 		}
 		if (!ms->nz || ms->z[0].zone != ZONE_PKG) {
-			meter_why(why, whylen, "cannot read the package energy MSR on cpu %d",
-				  ms->cpu);
+			errmsg_set(why, whylen, "cannot read the package energy MSR on cpu %d",
+				   ms->cpu);
 			err = -ENODEV;
 			goto cleanup;
 		}
@@ -211,13 +212,13 @@ static int msr_open(struct meter *m, char *why, size_t whylen)
 		nsock++;
 	}
 	if (!nsock) {
-		meter_why(why, whylen, "msr: no socket has an online CPU");
+		errmsg_set(why, whylen, "msr: no socket has an online CPU");
 		err = -ENODEV;
 		goto cleanup;
 	}
-	meter_why(why, whylen, "msr: %s RAPL registers on %d socket%s, dram %s",
-		  mm->amd ? "AMD" : "Intel", nsock, nsock == 1 ? "" : "s",
-		  m->present[ZONE_DRAM][0] ? "present" : "absent");
+	errmsg_set(why, whylen, "msr: %s RAPL registers on %d socket%s, dram %s",
+		   mm->amd ? "AMD" : "Intel", nsock, nsock == 1 ? "" : "s",
+		   m->present[ZONE_DRAM][0] ? "present" : "absent");
 	return 0;
 
 cleanup:

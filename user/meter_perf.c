@@ -15,6 +15,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "energy.h"
+#include "errmsg.h"
 #include "meter.h"
 #include "topology.h"
 
@@ -116,7 +117,7 @@ static int read_events(struct meter *m, struct pf *pf, char *why, size_t whylen)
 
 	err = read_formats(pf, names, specs, &n);
 	if (err) {
-		meter_why(why, whylen, "cannot list %s/format: %s", pf->dir, strerror(-err));
+		errmsg_set(why, whylen, "cannot list %s/format: %s", pf->dir, strerror(-err));
 		return err;
 	}
 	for (i = 0; i < n; i++) {
@@ -130,21 +131,21 @@ static int read_events(struct meter *m, struct pf *pf, char *why, size_t whylen)
 		if (err == -ENOENT)
 			continue;
 		if (err < 0) {
-			meter_why(why, whylen, "cannot read %s/events/%s: %s", pf->dir, ev,
-				  strerror(-err));
+			errmsg_set(why, whylen, "cannot read %s/events/%s: %s", pf->dir, ev,
+				   strerror(-err));
 			return err;
 		}
 		err = perf_parse_event(buf, np, sp, n, &pf->config[i]);
 		if (err) {
-			meter_why(why, whylen, "%s/events/%s: cannot parse \"%s\"", pf->dir, ev,
-				  strtok(buf, "\n"));
+			errmsg_set(why, whylen, "%s/events/%s: cannot parse \"%s\"", pf->dir, ev,
+				   strtok(buf, "\n"));
 			return -EINVAL;
 		}
 		snprintf(file, sizeof(file), "%s.scale", ev);
 		err = pf_file(pf, "events", file, buf, sizeof(buf));
 		if (err < 0 || perf_parse_scale(buf, &pf->scale[i])) {
-			meter_why(why, whylen, "%s/events/%s: %s", pf->dir, file,
-				  err < 0 ? strerror(-err) : "not a positive number");
+			errmsg_set(why, whylen, "%s/events/%s: %s", pf->dir, file,
+				   err < 0 ? strerror(-err) : "not a positive number");
 			return err < 0 ? err : -EINVAL;
 		}
 		snprintf(file, sizeof(file), "%s.unit", ev);
@@ -156,7 +157,7 @@ static int read_events(struct meter *m, struct pf *pf, char *why, size_t whylen)
 		pf->have[i] = 1;
 	}
 	if (!pf->have[0]) {
-		meter_why(why, whylen, "no energy-pkg event under %s/events", pf->dir);
+		errmsg_set(why, whylen, "no energy-pkg event under %s/events", pf->dir);
 		return -ENODEV;
 	}
 	return 0;
@@ -182,15 +183,15 @@ static int open_counters(struct meter *m, struct pf *pf, char *why, size_t whyle
 			}
 			fd = open_fn(pf->type, pf->config[i], c->cpu);
 			if (fd == -EACCES || fd == -EPERM) {
-				meter_why(
+				errmsg_set(
 					why, whylen,
 					"perf_event_open(power/%s) on cpu %d: %s: needs root or CAP_PERFMON (/proc/sys/kernel/perf_event_paranoid)",
 					ev, c->cpu, strerror(-fd));
 				return fd;
 			}
 			if (fd < 0 && i == 0) {
-				meter_why(why, whylen, "perf_event_open(power/%s) on cpu %d: %s",
-					  ev, c->cpu, strerror(-fd));
+				errmsg_set(why, whylen, "perf_event_open(power/%s) on cpu %d: %s",
+					   ev, c->cpu, strerror(-fd));
 				return fd;
 			}
 			if (fd < 0) {
@@ -205,8 +206,8 @@ static int open_counters(struct meter *m, struct pf *pf, char *why, size_t whyle
 			pf->n++;
 			fd = read_count(c->fd, &c->prev);
 			if (fd) {
-				meter_why(why, whylen, "cannot read perf counter power/%s: %s", ev,
-					  strerror(-fd));
+				errmsg_set(why, whylen, "cannot read perf counter power/%s: %s", ev,
+					   strerror(-fd));
 				return fd;
 			}
 			m->present[pf_events[i].zone][s] = 1;
@@ -239,21 +240,21 @@ static int pf_open(struct meter *m, char *why, size_t whylen)
 	snprintf(pf->dir, sizeof(pf->dir), "%s/bus/event_source/devices/power", m->o.sysfs_root);
 	err = pf_file(pf, "", "type", buf, sizeof(buf));
 	if (err == -ENOENT) {
-		meter_why(why, whylen, "no perf power PMU (%s)", pf->dir);
+		errmsg_set(why, whylen, "no perf power PMU (%s)", pf->dir);
 		goto cleanup;
 	}
 	if (err < 0) {
-		meter_why(why, whylen, "cannot read %s/type: %s", pf->dir, strerror(-err));
+		errmsg_set(why, whylen, "cannot read %s/type: %s", pf->dir, strerror(-err));
 		goto cleanup;
 	}
 	if (energy_parse_u64(buf, &type) || type > UINT_MAX) {
-		meter_why(why, whylen, "%s/type: not a PMU type", pf->dir);
+		errmsg_set(why, whylen, "%s/type: not a PMU type", pf->dir);
 		err = -EINVAL;
 		goto cleanup;
 	}
 	pf->type = type;
 	if (!m->o.topo) {
-		meter_why(why, whylen, "perf meter needs the CPU topology");
+		errmsg_set(why, whylen, "perf meter needs the CPU topology");
 		err = -EINVAL;
 		goto cleanup;
 	}
@@ -268,12 +269,13 @@ static int pf_open(struct meter *m, char *why, size_t whylen)
 		if (m->present[ZONE_PKG][s])
 			break;
 	if (s == m->nr_sockets) {
-		meter_why(why, whylen, "perf: no socket has an online CPU");
+		errmsg_set(why, whylen, "perf: no socket has an online CPU");
 		err = -ENODEV;
 		goto cleanup;
 	}
-	meter_why(why, whylen, "perf: power PMU (type %u) on %d socket%s, energy-ram %s", pf->type,
-		  m->nr_sockets, m->nr_sockets == 1 ? "" : "s", pf->have[1] ? "present" : "absent");
+	errmsg_set(why, whylen, "perf: power PMU (type %u) on %d socket%s, energy-ram %s", pf->type,
+		   m->nr_sockets, m->nr_sockets == 1 ? "" : "s",
+		   pf->have[1] ? "present" : "absent");
 	m->priv = pf;
 	return 0;
 

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "energy.h"
+#include "errmsg.h"
 #include "meter.h"
 #include "topology.h"
 
@@ -297,7 +298,7 @@ static int map_sockets(struct meter *m, struct pc *pc, char *why, size_t whylen)
 				break;
 		if (k == nids) {
 			if (nids == ENERGAT_MAX_SOCKETS) {
-				meter_why(
+				errmsg_set(
 					why, whylen,
 					"more than %d packages under %s: raise ENERGAT_MAX_SOCKETS",
 					ENERGAT_MAX_SOCKETS, pc->dir);
@@ -328,15 +329,15 @@ static int read_error(const struct pc *pc, const struct pc_zone *z, const char *
 		      char *why, size_t whylen)
 {
 	if (err == -EACCES || err == -EPERM)
-		meter_why(
+		errmsg_set(
 			why, whylen,
 			"cannot read %s/%s/%s: %s: energy_uj is readable by root only (CVE-2020-8694): run as root",
 			pc->dir, z->id, file, strerror(-err));
 	else if (err == -EINVAL || err == -ERANGE)
-		meter_why(why, whylen, "%s/%s/%s: not a counter value", pc->dir, z->id, file);
+		errmsg_set(why, whylen, "%s/%s/%s: not a counter value", pc->dir, z->id, file);
 	else
-		meter_why(why, whylen, "cannot read %s/%s/%s: %s", pc->dir, z->id, file,
-			  strerror(-err));
+		errmsg_set(why, whylen, "cannot read %s/%s/%s: %s", pc->dir, z->id, file,
+			   strerror(-err));
 	return err;
 }
 
@@ -376,16 +377,16 @@ static int pc_open(struct meter *m, char *why, size_t whylen)
 	if (snprintf(pc->dir, sizeof(pc->dir), "%s/class/powercap", m->o.sysfs_root) >=
 	    (int)sizeof(pc->dir)) {
 		err = -ENAMETOOLONG;
-		meter_why(why, whylen, "sysfs root too long");
+		errmsg_set(why, whylen, "sysfs root too long");
 		goto cleanup;
 	}
 	err = scan(m, pc);
 	if (err == -ENOENT) {
-		meter_why(why, whylen, "no powercap zones under %s", pc->dir);
+		errmsg_set(why, whylen, "no powercap zones under %s", pc->dir);
 		goto cleanup;
 	}
 	if (err) {
-		meter_why(why, whylen, "cannot list %s: %s", pc->dir, strerror(-err));
+		errmsg_set(why, whylen, "cannot list %s: %s", pc->dir, strerror(-err));
 		goto cleanup;
 	}
 	classify(m, pc);
@@ -403,8 +404,8 @@ static int pc_open(struct meter *m, char *why, size_t whylen)
 	for (i = 0; i < pc->n; i++)
 		npkg += pc->z[i].zone == ZONE_PKG;
 	if (!npkg) {
-		meter_why(why, whylen, "no powercap zones under %s%s", pc->dir,
-			  pc->n ? " (no package-N zone)" : "");
+		errmsg_set(why, whylen, "no powercap zones under %s%s", pc->dir,
+			   pc->n ? " (no package-N zone)" : "");
 		err = -ENODEV;
 		goto cleanup;
 	}
@@ -418,7 +419,7 @@ static int pc_open(struct meter *m, char *why, size_t whylen)
 			goto cleanup;
 		}
 		if (z->range == 0) {
-			meter_why(why, whylen, "%s/%s/max_energy_range_uj is 0", pc->dir, z->id);
+			errmsg_set(why, whylen, "%s/%s/max_energy_range_uj is 0", pc->dir, z->id);
 			err = -EINVAL;
 			goto cleanup;
 		}
@@ -435,9 +436,9 @@ static int pc_open(struct meter *m, char *why, size_t whylen)
 	}
 	for (i = 0; i < m->nr_sockets; i++)
 		ndram += m->present[ZONE_DRAM][i];
-	meter_why(why, whylen, "powercap: %d package zone%s, dram on %d of %d socket%s, under %s",
-		  npkg, npkg == 1 ? "" : "s", ndram, m->nr_sockets, m->nr_sockets == 1 ? "" : "s",
-		  pc->dir);
+	errmsg_set(why, whylen, "powercap: %d package zone%s, dram on %d of %d socket%s, under %s",
+		   npkg, npkg == 1 ? "" : "s", ndram, m->nr_sockets, m->nr_sockets == 1 ? "" : "s",
+		   pc->dir);
 	m->priv = pc;
 	return 0;
 

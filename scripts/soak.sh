@@ -51,7 +51,7 @@ sleep 2
 	> >(sed 's/,"view":.*/}/' >"$out/refreshes.jsonl") &
 tracer=$!
 
-printf 'sec\trss_kb\tfds\tthreads\tcpu_sec\trefreshes\thost_tasks\n' >"$samples"
+printf 'sec\trss_kb\tfds\tthreads\tcpu_sec\trefreshes\thost_tasks\tanon_kb\tbpf_map_kb\n' >"$samples"
 tck=$(getconf CLK_TCK)
 # Seconds since boot: the wall clock of these VMs can jump by minutes.
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
@@ -69,8 +69,13 @@ while :; do
 	cpu=$(awk -v t="$tck" '{ sub(/.*\) /, ""); printf "%.1f", ($12 + $13) / t }' "/proc/$tracer/stat" 2>/dev/null || echo 0)
 	# Tasks on the host (/proc/loadavg): what the tracer's tables follow.
 	tasks=$(awk '{ split($4, a, "/"); print a[2] }' /proc/loadavg)
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$now" "$rss" "$fds" "$thr" "$cpu" \
-		"$(wc -l <"$out/refreshes.jsonl")" "$tasks" >>"$samples"
+	# Where RSS is: the heap and other anonymous memory, and the ring
+	# buffer's mapping, resident only once the producer has written there.
+	anon=$(awk '/^RssAnon:/ { print $2 }' "/proc/$tracer/status" 2>/dev/null || echo 0)
+	ring=$(awk '/^[0-9a-f]+-/ { m = ($6 == "anon_inode:bpf-map") } m && /^Rss:/ { s += $2 }
+		END { print s + 0 }' "/proc/$tracer/smaps" 2>/dev/null || echo 0)
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$now" "$rss" "$fds" "$thr" "$cpu" \
+		"$(wc -l <"$out/refreshes.jsonl")" "$tasks" "$anon" "$ring" >>"$samples"
 	sleep 5
 done
 
@@ -124,6 +129,9 @@ awk -v s="$stop_sec" 'BEGIN { exit !(s > 5) }' && why+=("took ${stop_sec} s to s
 	echo "- tracer CPU time $(tail -n1 "$samples" | cut -f5) s over the run"
 	echo "- ring-buffer drops $drops, thread-map-full events $mapfull, intervals with meter anomalies $anom"
 	echo "- RSS: start ${rss0} kB, after ${warm} s ${rssw} kB, max ${rssmax} kB, end ${rss1} kB (growth after warm-up ${growth} kB)"
+	echo "- of which anonymous (heap) / BPF map mappings (ring buffer): $(awk -F'\t' -v w="$warm" 'NR > 1 {
+		if ($1 >= w && !seen) { a = $8; b = $9; seen = 1 } ea = $8; eb = $9 }
+		END { printf "after warm-up %d / %d kB, end %d / %d kB", a, b, ea, eb }' "$samples")"
 	echo "- open files: after warm-up $fdw, end $fd1"
 	echo "- tasks on the host: $(awk -F'\t' 'NR > 1 { if (!n++ || $7 < lo) lo = $7; if ($7 > hi) hi = $7 } END { printf "%d to %d", lo, hi }' "$samples")"
 	[ ${#why[@]} -eq 0 ] || printf -- '- failed: %s\n' "${why[@]}"

@@ -19,24 +19,14 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "energat.h"
+#include "task_record.h"
 
 #define TASK_DEAD 0x00000080 /* include/linux/sched.h */
 
-/* Set by user space between open and load. */
-const volatile __u32 targ_all = 0; /* 1: system-wide, every thread */
 /* Set by user space just before attach: threads born later are charged from birth. */
 __u64 attach_ns = 0;
 /* Set by user space around a task-iterator pass: 1 creates storage, 0 lists it. */
 __u32 iter_seed = 0;
-
-/* tp_btf flavour: one per traced task, freed with it. */
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct energat_task);
-} tasks SEC(".maps");
-
 /*
  * raw_tp flavour: every traced thread, by tid. tp_btf flavour: exited
  * threads whose EXIT record found the ring buffer full (user space reads
@@ -56,14 +46,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } targets SEC(".maps");
-
-/* Indexed by CPU id: a plain array's lookup is inlined, a per-CPU array's is a call. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, ENERGAT_MAX_CPUS); /* set to the possible CPUs by user space */
-	__type(key, __u32);
-	__type(value, struct energat_cpu);
-} cpus SEC(".maps");
 
 /* raw_tp flavour: the task switched in last on each CPU, to seed a thread first seen. */
 struct cpu_in {
@@ -85,11 +67,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct energat_stats);
 } stats SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 22); /* resized by user space */
-} events SEC(".maps");
 
 /* Error paths only. */
 static __noinline void count_error(int which)
@@ -117,13 +94,6 @@ static __always_inline bool is_target(__u32 tgid)
 		return true;
 	return bpf_map_lookup_elem(&targets, &tgid) != NULL;
 }
-
-/*
- * tp_btf arguments are trusted BTF pointers: plain (CO-RE relocated) loads
- * are allowed and cheaper than probe reads. direct is a constant at every
- * call site, so each program keeps only its own kind.
- */
-#define RD(direct, p, f) ((direct) ? (p)->f : BPF_CORE_READ(p, f))
 
 /*
  * The switch's time. tp_btf: __schedule() has just updated the runqueue's
@@ -173,15 +143,6 @@ static __always_inline __u64 rb_wakeup(void)
 									  BPF_RB_NO_WAKEUP;
 }
 
-static __always_inline void fill_record(struct energat_thread *r, struct task_struct *task,
-					__u32 tid, __u32 tgid)
-{
-	r->pid = tgid;
-	r->tid = tid;
-	r->start_ns = BPF_CORE_READ(task, start_time);
-	BPF_CORE_READ_STR_INTO(&r->comm, task, comm);
-}
-
 /*
  * Charge a thread the growth of its se.sum_exec_runtime since it was last
  * charged: the kernel's own count (what schedstat reports), which leaves
@@ -206,11 +167,6 @@ static __always_inline void charge(__u64 *ns, __u64 *run_sum, __u64 sum, bool ta
 	} else if (__sync_val_compare_and_swap(run_sum, old, sum) == old) {
 		__sync_fetch_and_add(ns, sum - old);
 	}
-}
-
-static __always_inline __u32 sock_idx(const struct energat_cpu *c)
-{
-	return c->socket & (ENERGAT_MAX_SOCKETS - 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -264,20 +220,6 @@ static __always_inline void set_dying(struct task_struct *task, __u32 tgid)
  * made each listing's storage lookup a quarter of the tracer's CPU.
  */
 
-/* Old kernels and other architectures keep the CPU in task_struct. */
-struct task_struct___cpu {
-	unsigned int cpu;
-} __attribute__((preserve_access_index));
-
-static __always_inline __u32 task_cpu_of(struct task_struct *task)
-{
-	struct task_struct___cpu *t = (void *)task;
-
-	if (bpf_core_field_exists(t->cpu))
-		return BPF_CORE_READ(t, cpu);
-	return BPF_CORE_READ(task, thread_info.cpu);
-}
-
 /* Before 5.14 the field was state. */
 struct task_struct___state {
 	long state;
@@ -290,36 +232,6 @@ static __always_inline unsigned int task_state(struct task_struct *task)
 	if (bpf_core_field_exists(task->__state))
 		return task->__state;
 	return BPF_CORE_READ(t, state);
-}
-
-static __always_inline __u32 socket_of(__u32 cpu)
-{
-	struct energat_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
-
-	return c ? sock_idx(c) : 0;
-}
-
-/*
- * A traced task's counters up to its last update: the split kept in
- * storage plus its run since the last split, on the socket it is on.
- * Returns false for a task not traced.
- */
-static __always_inline bool task_record(struct task_struct *task, struct energat_thread *r)
-{
-	struct energat_task *s = bpf_task_storage_get(&tasks, task, 0, 0);
-	__u64 sum = task->se.sum_exec_runtime, base = 0;
-
-	if (s) {
-		__builtin_memcpy(r->ns, s->ns, sizeof(r->ns));
-		base = s->run_sum;
-	} else if (!targ_all) {
-		return false; /* not traced, or its storage could not be made at seeding */
-	}
-	if (sum > base)
-		r->ns[socket_of(task_cpu_of(task))] += sum - base;
-	r->run_sum = sum;
-	fill_record(r, task, task->pid, task->tgid);
-	return true;
 }
 
 static __always_inline void send_task(struct task_struct *task, __u32 type)
@@ -416,7 +328,8 @@ int BPF_PROG(sched_fork_btf, struct task_struct *parent, struct task_struct *chi
 /*
  * Task iterator, run by user space. Seeding (before tracing starts): give
  * every traced task alive now its storage, charged from this moment.
- * Listing (every interval): one record per traced task still alive.
+ * Listing (every interval, where list_walk is missing or fell short): one
+ * record per traced task still alive.
  */
 SEC("iter/task")
 int list_tasks(struct bpf_iter__task *ctx)
@@ -424,12 +337,7 @@ int list_tasks(struct bpf_iter__task *ctx)
 	struct task_struct *task = ctx->task;
 	struct energat_thread r = {};
 
-	/*
-	 * A zombie has sent its exit record and runs no more; a parent that
-	 * never reaps would otherwise grow every listing (stress-ng's clone
-	 * stressor leaves thousands).
-	 */
-	if (!task || !task->pid || task->exit_state)
+	if (!task || !listable(task))
 		return 0;
 	if (iter_seed) {
 		struct energat_task init = { .run_sum = task->se.sum_exec_runtime };
@@ -468,7 +376,7 @@ static __always_inline struct energat_thread *thread_entry(struct task_struct *t
 	/* Dead task switching out after user space already removed its entry. */
 	if (!t && BPF_CORE_READ(task, exit_state))
 		return NULL;
-	fill_record(&init, task, tid, tgid);
+	fill_record(&init, task, tid, tgid, false);
 	/*
 	 * Run time from before tracing began is not ours to charge: a thread
 	 * born earlier is charged from its switch-in on this CPU if that was

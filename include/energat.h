@@ -63,6 +63,7 @@ enum energat_target {
 enum energat_event_type {
 	ENERGAT_EV_EXIT = 1, /* a traced thread exited: its counters at exit */
 	ENERGAT_EV_FINAL = 3, /* its switch-out after exit: the last microseconds too */
+	ENERGAT_EV_LIST = 4, /* a live thread's counters, from the interval's task walk */
 };
 
 /* Ring-buffer record. */

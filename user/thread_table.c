@@ -44,6 +44,15 @@ struct tt_entry *tt_find(const struct thread_table *tt, __u32 tid)
 	return NULL;
 }
 
+void tt_prefetch(const struct thread_table *tt, __u32 tid)
+{
+	const char *p = (const char *)&tt->slots[slot_of(tt, tid)];
+	size_t off;
+
+	for (off = 0; off < sizeof(struct tt_entry); off += 64)
+		__builtin_prefetch(p + off, 1);
+}
+
 /* Rehash into a table sized for cap_hint entries. */
 static int resize(struct thread_table *tt, size_t cap_hint)
 {

@@ -25,13 +25,14 @@ enum tt_source {
 	TT_FROM_FINAL, /* a switch-out after exit: only for a thread still known */
 };
 
+/* What a lookup probes comes first: one cache line per probed slot. */
 struct tt_entry {
-	__u64 start_ns;
-	__u64 last[ENERGAT_MAX_SOCKETS]; /* last cumulative ns seen */
-	__u64 delta[ENERGAT_MAX_SOCKETS]; /* ns accumulated in the current interval */
 	__u32 tid, pid;
 	__u32 flags;
 	__u32 used;
+	__u64 start_ns;
+	__u64 last[ENERGAT_MAX_SOCKETS]; /* last cumulative ns seen */
+	__u64 delta[ENERGAT_MAX_SOCKETS]; /* ns accumulated in the current interval */
 	char comm[ENERGAT_COMM_LEN];
 };
 
@@ -59,6 +60,15 @@ struct thread_deltas {
 int tt_init(struct thread_table *tt, size_t cap_hint);
 void tt_free(struct thread_table *tt);
 struct tt_entry *tt_find(const struct thread_table *tt, __u32 tid);
+
+/*
+ * Start loading tid's slot into the cache. A lookup in a table of many
+ * threads is a cache miss; issued a few records ahead, misses overlap.
+ */
+void tt_prefetch(const struct thread_table *tt, __u32 tid);
+
+/* How far ahead to prefetch in a loop over threads: about the misses a core keeps in flight. */
+#define PREFETCH_AHEAD 8
 
 /*
  * Apply one carrier of cumulative counters. A different start time under

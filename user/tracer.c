@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 #include "cpu_kick.h"
 #include "energat.skel.h"
+#include "walk.skel.h"
 #include "errmsg.h"
 #include "procfs_read.h"
 #include "topology.h"
@@ -33,12 +34,15 @@ struct tracer {
 	struct ring_buffer *rb;
 	struct cpu_kick *kick;
 	struct bpf_link *iter; /* tp_btf: the task iterator */
+	struct walk_bpf *walk_skel; /* tp_btf on 6.7+: the listing in one walk */
+	struct bpf_link *walk;
 	char *iter_buf;
 	const struct topology *topo;
 	struct thread_table table;
 	struct thread_deltas out;
 	int ncpus_possible;
 	int raw_tp;
+	int walk_ok; /* the kernel has the open-coded task iterator */
 	int system_wide;
 	__u64 last_busy[ENERGAT_MAX_CPUS], last_idle[ENERGAT_MAX_CPUS];
 	__u64 last_ts;
@@ -60,15 +64,18 @@ static __u64 now_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-/* tp_btf needs the running kernel's BTF to know the tracepoint's prototype. */
-static int kernel_has_btf_tp(void)
+/*
+ * What the running kernel's BTF declares. tp_btf needs it to know the
+ * tracepoint's prototype; list_walk needs the open-coded task iterator.
+ */
+static int kernel_has(const char *name, int kind)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
 	int ok;
 
 	if (!btf)
 		return 0;
-	ok = btf__find_by_name_kind(btf, "btf_trace_sched_switch", BTF_KIND_TYPEDEF) > 0;
+	ok = btf__find_by_name_kind(btf, name, kind) > 0;
 	btf__free(btf);
 	return ok;
 }
@@ -82,7 +89,10 @@ static int handle_event(void *ctx, void *data, size_t size)
 	if (size < sizeof(*e))
 		return 0;
 	err = tt_apply(&t->table, &e->thread,
-		       e->type == ENERGAT_EV_FINAL ? TT_FROM_FINAL : TT_FROM_EXIT, &t->out);
+		       e->type == ENERGAT_EV_LIST  ? TT_FROM_LIST :
+		       e->type == ENERGAT_EV_FINAL ? TT_FROM_FINAL :
+						     TT_FROM_EXIT,
+		       &t->out);
 	if (err)
 		t->apply_err = err;
 	return 0;
@@ -154,11 +164,11 @@ static int set_sockets(struct tracer *t)
 
 typedef int (*record_fn)(struct tracer *t, const struct energat_thread *r);
 
-/* One pass of the task iterator; with a callback, each record it lists. */
-static int iter_pass(struct tracer *t, record_fn fn)
+/* One pass of a task iterator; with a callback, each record it lists. */
+static int iter_pass(struct tracer *t, struct bpf_link *iter, record_fn fn)
 {
 	size_t have = 0, rec = sizeof(struct energat_thread);
-	int fd = bpf_iter_create(bpf_link__fd(t->iter));
+	int fd = bpf_iter_create(bpf_link__fd(iter));
 	int ret = 0;
 	ssize_t n;
 
@@ -171,6 +181,15 @@ static int iter_pass(struct tracer *t, record_fn fn)
 		for (off = 0; off + rec <= len && fn && !ret; off += rec) {
 			struct energat_thread r;
 
+			if (off + (PREFETCH_AHEAD + 1) * rec <= len) {
+				__u32 tid;
+
+				memcpy(&tid,
+				       t->iter_buf + off + PREFETCH_AHEAD * rec +
+					       offsetof(struct energat_thread, tid),
+				       sizeof(tid));
+				tt_prefetch(&t->table, tid);
+			}
 			memcpy(&r, t->iter_buf + off, rec);
 			ret = fn(t, &r);
 		}
@@ -183,6 +202,69 @@ static int iter_pass(struct tracer *t, record_fn fn)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+/*
+ * walk.bpf.c on this object's maps, where the kernel has the open-coded
+ * task iterator. Optional: without it, list_tasks lists every interval.
+ */
+static void load_walk(struct tracer *t)
+{
+	struct energat_bpf *skel = t->skel;
+	struct walk_bpf *w;
+
+	if (!t->walk_ok)
+		return;
+	w = walk_bpf__open();
+	if (!w)
+		return;
+	w->rodata->targ_all = skel->rodata->targ_all;
+	if (bpf_map__reuse_fd(w->maps.tasks, bpf_map__fd(skel->maps.tasks)) ||
+	    bpf_map__reuse_fd(w->maps.cpus, bpf_map__fd(skel->maps.cpus)) ||
+	    bpf_map__reuse_fd(w->maps.events, bpf_map__fd(skel->maps.events)) ||
+	    walk_bpf__load(w)) {
+		walk_bpf__destroy(w);
+		return;
+	}
+	t->walk_skel = w;
+}
+
+/* list_walk iterates this process's threads: one always exists while it reads. */
+static int attach_walk(struct tracer *t)
+{
+	union bpf_iter_link_info info = { .task.pid = getpid() };
+	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info, .link_info_len = sizeof(info));
+
+	t->walk = bpf_program__attach_iter(t->walk_skel->progs.list_walk, &opts);
+	return t->walk ? 0 : -errno;
+}
+
+static int list_one(struct tracer *t, const struct energat_thread *r)
+{
+	return tt_apply(&t->table, r, TT_FROM_LIST, &t->out);
+}
+
+/*
+ * The interval's listing: in one walk into the ring buffer where the
+ * kernel can, by PID otherwise or when the walk found the buffer full
+ * (records it did list just count twice, at the same cumulative values).
+ */
+static int list_pass(struct tracer *t)
+{
+	int ret;
+
+	if (t->walk) {
+		t->walk_skel->bss->walk_full = 0;
+		ret = iter_pass(t, t->walk, NULL);
+		if (ret)
+			return ret;
+		ret = ring_buffer__consume(t->rb);
+		if (ret < 0)
+			return ret;
+		if (!t->walk_skel->bss->walk_full)
+			return 0;
+	}
+	return iter_pass(t, t->iter, list_one);
 }
 
 static int attach(struct tracer *t)
@@ -214,6 +296,8 @@ static int attach(struct tracer *t)
 		ret = attach_one(p->sched_migrate_btf, &l->sched_migrate_btf);
 	if (!ret)
 		ret = attach_one(p->list_tasks, &t->iter);
+	if (!ret && t->walk_skel)
+		ret = attach_walk(t);
 	if (ret)
 		return ret;
 	/*
@@ -224,7 +308,7 @@ static int attach(struct tracer *t)
 	 */
 	if (!t->system_wide) {
 		t->skel->bss->iter_seed = 1;
-		ret = iter_pass(t, NULL);
+		ret = iter_pass(t, t->iter, NULL);
 		t->skel->bss->iter_seed = 0;
 	}
 	if (!ret)
@@ -285,7 +369,10 @@ int tracer_open(const struct tracer_opts *o, struct tracer **out, char *err, siz
 		return -ENOMEM;
 	t->topo = o->topo;
 	t->system_wide = o->target_pid == 0;
-	t->raw_tp = o->force_raw_tp || o->btf_path || !kernel_has_btf_tp();
+	t->raw_tp = o->force_raw_tp || o->btf_path ||
+		    !kernel_has("btf_trace_sched_switch", BTF_KIND_TYPEDEF);
+	t->walk_ok =
+		!t->raw_tp && !o->force_pid_walk && kernel_has("bpf_iter_task_new", BTF_KIND_FUNC);
 	t->ncpus_possible = libbpf_num_possible_cpus();
 	if (t->ncpus_possible <= 0) {
 		ret = t->ncpus_possible ? t->ncpus_possible : -EINVAL;
@@ -321,6 +408,7 @@ int tracer_open(const struct tracer_opts *o, struct tracer **out, char *err, siz
 				why);
 		goto cleanup;
 	}
+	load_walk(t);
 	if (!t->system_wide) {
 		ret = add_target(t, o->target_pid);
 		/* The tracer's own threads: their energy is reported apart (model.md §4.5). */
@@ -564,11 +652,6 @@ static void reap_targets(struct tracer *t)
 	t->nr_dying = n;
 }
 
-static int list_one(struct tracer *t, const struct energat_thread *r)
-{
-	return tt_apply(&t->table, r, TT_FROM_LIST, &t->out);
-}
-
 int tracer_sample(struct tracer *t, struct tracer_sample *s)
 {
 	size_t nr_gone;
@@ -590,7 +673,7 @@ int tracer_sample(struct tracer *t, struct tracer_sample *s)
 
 	ring_buffer__consume(t->rb);
 	if (t->iter) {
-		ret = iter_pass(t, list_one);
+		ret = list_pass(t);
 		if (ret)
 			return ret;
 	}
@@ -625,7 +708,9 @@ void tracer_close(struct tracer *t)
 		return;
 	cpu_kick_stop(t->kick);
 	ring_buffer__free(t->rb);
+	bpf_link__destroy(t->walk);
 	bpf_link__destroy(t->iter);
+	walk_bpf__destroy(t->walk_skel);
 	energat_bpf__destroy(t->skel);
 	tt_free(&t->table);
 	deltas_free(&t->out);

@@ -20,6 +20,7 @@ struct tracer_opts {
 	const char *procfs_root; /* for seeding descendants; NULL = "/proc" */
 	const char *btf_path; /* custom vmlinux BTF for kernels without /sys/kernel/btf */
 	int force_raw_tp; /* skip tp_btf even where it works (tests, old kernels) */
+	int force_pid_walk; /* list tasks by PID even where list_walk works (tests, benchmarks) */
 	unsigned int max_threads; /* raw_tp flavour: threads map size; 0 = default */
 	unsigned int ringbuf_bytes; /* 0 = default */
 };

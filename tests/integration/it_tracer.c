@@ -34,17 +34,21 @@ static __u64 total_ns(const struct thread_delta *d)
 	return sum;
 }
 
+static struct tracer *open_tracer_opts(const struct tracer_opts *o)
+{
+	struct tracer *t = NULL;
+	char err[256] = "";
+
+	if (tracer_open(o, &t, err, sizeof(err)))
+		fail_msg("tracer_open: %s", err);
+	return t;
+}
+
 static struct tracer *open_tracer(const struct topology *topo, int pid, int raw)
 {
 	struct tracer_opts o = { .topo = topo, .target_pid = pid, .force_raw_tp = raw };
-	struct tracer *t = NULL;
-	char err[256] = "";
-	int ret;
 
-	ret = tracer_open(&o, &t, err, sizeof(err));
-	if (ret)
-		fail_msg("tracer_open: %s", err);
-	return t;
+	return open_tracer_opts(&o);
 }
 
 /* Sum of one thread's recorded ns over a sample. */
@@ -545,6 +549,56 @@ static void test_system_wide_base(void **state)
 	tracer_close(t);
 }
 
+/*
+ * The three ways to list threads agree: one walk of the task lists into
+ * the ring buffer (list_walk, kernels 6.7+), the same walk finding the
+ * ring buffer full (it lists again by PID), and listing by PID alone.
+ * Each charges the stepper what its schedstat says and knows the same
+ * threads. On older kernels all three list by PID.
+ */
+static void test_listings_agree(void **state)
+{
+	static const char *const name[] = { "walk", "walk, ring full", "by PID" };
+	struct tracer_opts o[] = {
+		{ .topo = &real_topo },
+		{ .topo = &real_topo, .ringbuf_bytes = 4096 }, /* 32 records */
+		{ .topo = &real_topo, .force_pid_walk = 1 },
+	};
+	struct tracer_sample s[3];
+	struct tracer *t[3];
+	struct stepper st;
+	long long before, after;
+	int i;
+
+	(void)state;
+	sem_init(&st.ready, 0, 0);
+	sem_init(&st.go, 0, 0);
+	sem_init(&st.done, 0, 0);
+	sem_init(&st.release, 0, 0);
+	assert_int_equal(pthread_create(&st.thread, NULL, stepper_main, &st), 0);
+	sem_wait(&st.ready);
+	for (i = 0; i < 3; i++)
+		t[i] = open_tracer_opts(&o[i]);
+	before = schedstat_run_ns(st.tid);
+	sem_post(&st.go);
+	sem_wait(&st.done);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(tracer_sample(t[i], &s[i]), 0);
+	after = schedstat_run_ns(st.tid);
+	for (i = 0; i < 3; i++) {
+		printf("  %-16s knows %zu threads\n", name[i], s[i].nr_known);
+		assert_close_ns(name[i], tid_ns(&s[i], st.tid), after - before, 0.01, 2000000);
+	}
+	/* More threads than the small ring holds: the fallback listed the rest. */
+	assert_true(s[2].nr_known > 48);
+	for (i = 0; i < 2; i++)
+		assert_true(labs((long)s[i].nr_known - (long)s[2].nr_known) <= 8);
+	sem_post(&st.release);
+	pthread_join(st.thread, NULL);
+	for (i = 0; i < 3; i++)
+		tracer_close(t[i]);
+}
+
 /* Per interval, busy + idle over all CPUs is the wall interval × CPUs. */
 static void busy_idle(int pid)
 {
@@ -596,6 +650,7 @@ ROOT_TEST(test_short_lived)
 ROOT_TEST(test_children)
 ROOT_TEST(test_zombies_forgotten)
 ROOT_TEST(test_system_wide_base)
+ROOT_TEST(test_listings_agree)
 ROOT_TEST(test_fake_two_sockets)
 ROOT_TEST(test_migration_split)
 ROOT_TEST(test_busy_idle_target)
@@ -611,6 +666,7 @@ int main(void)
 		cmocka_unit_test(root_test_children),
 		cmocka_unit_test(root_test_zombies_forgotten),
 		cmocka_unit_test(root_test_system_wide_base),
+		cmocka_unit_test(root_test_listings_agree),
 		cmocka_unit_test(root_test_fake_two_sockets),
 		cmocka_unit_test(root_test_migration_split),
 		cmocka_unit_test(root_test_busy_idle_target),

@@ -62,7 +62,7 @@ struct session {
 	int target_pids[MAX_TARGET_PIDS];
 	struct interval_result res; /* threads sorted by pid, then tid */
 	size_t cap_threads;
-	struct sort_key *order; /* result order, then the sort's scratch */
+	struct sort_key *order; /* result order */
 	size_t cap_order;
 };
 
@@ -456,23 +456,26 @@ static double wall_now(void)
  * The sample's threads in result order: by process, then thread. Sorting
  * 16-byte keys (pid << 32 | tid, and the index in the sample), not the
  * ~300-byte results, was a tenth of the tracer's CPU at 10k threads. The
- * second half of the array is the sort's scratch.
+ * sort's scratch is s->scratch: two doubles per thread are one key.
  */
 static int order_threads(struct session *s, const struct thread_deltas *d)
 {
 	size_t i;
 
-	if (vec_fit(&s->order, &s->cap_order, 2 * d->len, sizeof(*s->order)))
+	if (vec_fit(&s->order, &s->cap_order, d->len, sizeof(*s->order)))
 		return -ENOMEM;
 	for (i = 0; i < d->len; i++) {
 		s->order[i].key = (__u64)d->v[i].pid << 32 | d->v[i].tid;
 		s->order[i].idx = i;
 	}
-	keysort(s->order, s->order + d->len, d->len);
+	keysort(s->order, (struct sort_key *)s->scratch, d->len);
 	return 0;
 }
 
-/* Room for n thread results; scratch keeps two doubles per thread (or sample). */
+/*
+ * Room for n thread results; scratch keeps two doubles per thread (or
+ * sample), which is also room for the sort's n keys.
+ */
 static int reserve_threads(struct session *s, size_t n)
 {
 	size_t old = s->cap_threads, m;

@@ -65,19 +65,17 @@ static __u64 now_ns(void)
 }
 
 /*
- * What the running kernel's BTF declares. tp_btf needs it to know the
- * tracepoint's prototype; list_walk needs the open-coded task iterator.
+ * What the running kernel's BTF declares: tp_btf needs the tracepoint's
+ * prototype, list_walk the open-coded task iterator.
  */
-static int kernel_has(const char *name, int kind)
+static void kernel_features(int *btf_tp, int *task_walk)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
-	int ok;
 
-	if (!btf)
-		return 0;
-	ok = btf__find_by_name_kind(btf, name, kind) > 0;
+	*btf_tp =
+		btf && btf__find_by_name_kind(btf, "btf_trace_sched_switch", BTF_KIND_TYPEDEF) > 0;
+	*task_walk = btf && btf__find_by_name_kind(btf, "bpf_iter_task_new", BTF_KIND_FUNC) > 0;
 	btf__free(btf);
-	return ok;
 }
 
 static int handle_event(void *ctx, void *data, size_t size)
@@ -348,8 +346,8 @@ static int alloc_scratch(struct tracer *t)
 int tracer_open(const struct tracer_opts *o, struct tracer **out, char *err, size_t errlen)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .btf_custom_path = o->btf_path);
+	int ret, btf_tp = 0, task_walk = 0;
 	struct tracer *t;
-	int ret;
 
 	*out = NULL;
 	if (o->btf_path && access(o->btf_path, R_OK)) {
@@ -369,10 +367,10 @@ int tracer_open(const struct tracer_opts *o, struct tracer **out, char *err, siz
 		return -ENOMEM;
 	t->topo = o->topo;
 	t->system_wide = o->target_pid == 0;
-	t->raw_tp = o->force_raw_tp || o->btf_path ||
-		    !kernel_has("btf_trace_sched_switch", BTF_KIND_TYPEDEF);
-	t->walk_ok =
-		!t->raw_tp && !o->force_pid_walk && kernel_has("bpf_iter_task_new", BTF_KIND_FUNC);
+	if (!o->btf_path)
+		kernel_features(&btf_tp, &task_walk);
+	t->raw_tp = o->force_raw_tp || !btf_tp;
+	t->walk_ok = !t->raw_tp && !o->force_pid_walk && task_walk;
 	t->ncpus_possible = libbpf_num_possible_cpus();
 	if (t->ncpus_possible <= 0) {
 		ret = t->ncpus_possible ? t->ncpus_possible : -EINVAL;

@@ -29,6 +29,11 @@
 #define BATCH 1024
 #define MAX_DYING 1024
 
+struct pending_event {
+	struct energat_thread r;
+	enum tt_source src;
+};
+
 struct tracer {
 	struct energat_bpf *skel;
 	struct ring_buffer *rb;
@@ -52,6 +57,8 @@ struct tracer {
 	size_t batch_cap;
 	int batch_ok;
 	int apply_err;
+	struct pending_event pending[PREFETCH_AHEAD]; /* ring records not applied yet */
+	unsigned int pending_head, nr_pending;
 	__u32 dying[MAX_DYING]; /* targets seen dying at the previous boundary */
 	int nr_dying;
 };
@@ -78,22 +85,55 @@ static void kernel_features(int *btf_tp, int *task_walk)
 	btf__free(btf);
 }
 
+static void apply_pending(struct tracer *t, const struct pending_event *p)
+{
+	int err = tt_apply(&t->table, &p->r, p->src, &t->out);
+
+	if (err)
+		t->apply_err = err;
+}
+
+/*
+ * A record waits until PREFETCH_AHEAD more have come, and its table slot
+ * is loaded meanwhile: the listing brings one record per thread, and each
+ * lookup in a table of thousands is a cache miss.
+ */
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct tracer *t = ctx;
 	const struct energat_event *e = data;
-	int err;
+	struct pending_event *p = &t->pending[t->pending_head];
 
 	if (size < sizeof(*e))
 		return 0;
-	err = tt_apply(&t->table, &e->thread,
-		       e->type == ENERGAT_EV_LIST  ? TT_FROM_LIST :
-		       e->type == ENERGAT_EV_FINAL ? TT_FROM_FINAL :
-						     TT_FROM_EXIT,
-		       &t->out);
-	if (err)
-		t->apply_err = err;
+	if (t->nr_pending == PREFETCH_AHEAD)
+		apply_pending(t, p);
+	else
+		t->nr_pending++;
+	tt_prefetch(&t->table, e->thread.tid);
+	p->r = e->thread;
+	p->src = e->type == ENERGAT_EV_LIST  ? TT_FROM_LIST :
+		 e->type == ENERGAT_EV_FINAL ? TT_FROM_FINAL :
+					       TT_FROM_EXIT;
+	t->pending_head = (t->pending_head + 1) % PREFETCH_AHEAD;
 	return 0;
+}
+
+/* Apply the records still waiting, oldest first. */
+static void flush_pending(struct tracer *t)
+{
+	for (; t->nr_pending; t->nr_pending--)
+		apply_pending(t, &t->pending[(t->pending_head + PREFETCH_AHEAD - t->nr_pending) %
+					     PREFETCH_AHEAD]);
+}
+
+/* Every record in the ring buffer, applied. */
+static int consume(struct tracer *t)
+{
+	int n = ring_buffer__consume(t->rb);
+
+	flush_pending(t);
+	return n;
 }
 
 static int configure(struct tracer *t, const struct tracer_opts *o)
@@ -256,7 +296,7 @@ static int list_pass(struct tracer *t)
 		ret = iter_pass(t, t->walk, NULL);
 		if (ret)
 			return ret;
-		ret = ring_buffer__consume(t->rb);
+		ret = consume(t);
 		if (ret < 0)
 			return ret;
 		if (!t->walk_skel->bss->walk_full)
@@ -475,6 +515,7 @@ int tracer_poll(struct tracer *t, int timeout_ms)
 {
 	int n = ring_buffer__poll(t->rb, timeout_ms);
 
+	flush_pending(t);
 	return n < 0 ? n : 0;
 }
 
@@ -669,7 +710,7 @@ int tracer_sample(struct tracer *t, struct tracer_sample *s)
 	s->dt_sec = t->last_ts ? (now - t->last_ts) / 1e9 : 0;
 	t->last_ts = now;
 
-	ring_buffer__consume(t->rb);
+	consume(t);
 	if (t->iter) {
 		ret = list_pass(t);
 		if (ret)
@@ -683,7 +724,7 @@ int tracer_sample(struct tracer *t, struct tracer_sample *s)
 	 * every record of an entry flagged above is readable now: consume them
 	 * before the entries are forgotten, or they would count twice.
 	 */
-	ring_buffer__consume(t->rb);
+	consume(t);
 	if (t->apply_err)
 		return t->apply_err;
 	delete_gone(t, nr_gone);

@@ -301,12 +301,13 @@ def analysis(ev, abl, wl, sc, ch):
             f"(prev->se.cfs_rq->rq->clock, {rq:.0f} ns) into this CPU's slot of a plain "
             "array (inlined lookup), checks whether prev is dead (its FINAL record), and "
             "stops; threads' run times are the kernel's own, read once per interval. "
-            "What is left above the floor is mostly the write to the CPU's slot, a cache "
-            f"line the workload evicts between switches (the per-CPU row: {pc:.0f} ns): "
-            "1.5× the empty program is below the cost of touching any memory the "
-            "kernel has not just touched, so it cannot be met on this machine by a "
-            "handler that keeps per-CPU busy/idle time. In --pid mode the handler does "
-            "the same work for every switch, target or not (no filter on the switch path)."
+            "Each CPU's slot keeps its counters on a cache line of their own (64 bytes "
+            "of padding on each side: array values start 312 bytes into the map on 6.18, "
+            "and two CPUs' counters sharing a line cost about 60 ns a switch). What is "
+            "left above the floor is mostly the write to the CPU's slot (the per-CPU row: "
+            f"{pc:.0f} ns), and which program runs first: see the two right-hand columns "
+            "of the table above. In --pid mode the handler does the same work for every "
+            "switch, target or not (no filter on the switch path)."
             + (f" (For scale, a per-tgid bitmap test would cost {tb:.0f} ns.)" if tb else "")
         )
         p()

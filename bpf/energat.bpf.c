@@ -47,6 +47,14 @@ struct {
 	__type(value, __u8);
 } targets SEC(".maps");
 
+/* Indexed by CPU id: a plain array's lookup is inlined, a per-CPU array's is a call. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ENERGAT_MAX_CPUS); /* set to the possible CPUs by user space */
+	__type(key, __u32);
+	__type(value, struct energat_cpu);
+} cpus SEC(".maps");
+
 /* raw_tp flavour: the task switched in last on each CPU, to seed a thread first seen. */
 struct cpu_in {
 	__u64 sum;
@@ -394,8 +402,8 @@ static __always_inline struct energat_thread *thread_entry(struct task_struct *t
 	return bpf_map_lookup_elem(&threads, &tid);
 }
 
-static __always_inline struct energat_thread *
-charge_raw(const struct energat_cpu *c, struct task_struct *task, __u32 tid, bool task_ctx)
+static __always_inline struct energat_thread *charge_raw(struct task_struct *task, __u32 tid,
+							 __u32 cpu, bool task_ctx)
 {
 	__u32 tgid = BPF_CORE_READ(task, tgid);
 	struct energat_thread *t;
@@ -406,7 +414,7 @@ charge_raw(const struct energat_cpu *c, struct task_struct *task, __u32 tid, boo
 	sum = BPF_CORE_READ(task, se.sum_exec_runtime);
 	t = thread_entry(task, tid, tgid, sum);
 	if (t)
-		charge(&t->ns[sock_idx(c)], &t->run_sum, sum, task_ctx);
+		charge(&t->ns[socket_of(cpu)], &t->run_sum, sum, task_ctx);
 	return t;
 }
 
@@ -421,7 +429,7 @@ int BPF_PROG(sched_switch_raw, bool preempt, struct task_struct *prev, struct ta
 	if (!c)
 		return 0;
 	if (tid)
-		charge_raw(c, prev, tid, false);
+		charge_raw(prev, tid, cpu, false);
 	account_cpu(c, switch_clock(prev, false), !tid);
 	in = bpf_map_lookup_elem(&cpu_ins, &zero);
 	if (in) {
@@ -434,14 +442,10 @@ int BPF_PROG(sched_switch_raw, bool preempt, struct task_struct *prev, struct ta
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(sched_exit_raw, struct task_struct *task)
 {
-	__u32 cpu = bpf_get_smp_processor_id();
-	struct energat_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
 	struct energat_thread *t;
 	struct energat_event *e;
 
-	if (!c)
-		return 0;
-	t = charge_raw(c, task, BPF_CORE_READ(task, pid), true);
+	t = charge_raw(task, BPF_CORE_READ(task, pid), bpf_get_smp_processor_id(), true);
 	if (!t)
 		return 0;
 	BPF_CORE_READ_STR_INTO(&t->comm, task, comm);

@@ -18,13 +18,17 @@ struct {
 	__type(value, struct energat_task);
 } tasks SEC(".maps");
 
-/* Indexed by CPU id: a plain array's lookup is inlined, a per-CPU array's is a call. */
+/*
+ * Each CPU's socket, by CPU id, set by user space before attach. Apart
+ * from the busy/idle counters, which their CPU writes at every switch:
+ * other CPUs read sockets.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, ENERGAT_MAX_CPUS); /* set to the possible CPUs by user space */
 	__type(key, __u32);
-	__type(value, struct energat_cpu);
-} cpus SEC(".maps");
+	__type(value, __u32);
+} cpu_sockets SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -55,11 +59,6 @@ static __always_inline void fill_record(struct energat_thread *r, struct task_st
 		BPF_CORE_READ_STR_INTO(&r->comm, task, comm);
 }
 
-static __always_inline __u32 sock_idx(const struct energat_cpu *c)
-{
-	return c->socket & (ENERGAT_MAX_SOCKETS - 1);
-}
-
 /* Old kernels and other architectures keep the CPU in task_struct. */
 struct task_struct___cpu {
 	unsigned int cpu;
@@ -77,9 +76,9 @@ static __always_inline __u32 task_cpu_of(struct task_struct *task)
 
 static __always_inline __u32 socket_of(__u32 cpu)
 {
-	struct energat_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
+	__u32 *s = bpf_map_lookup_elem(&cpu_sockets, &cpu);
 
-	return c ? sock_idx(c) : 0;
+	return s ? *s & (ENERGAT_MAX_SOCKETS - 1) : 0;
 }
 
 /*

@@ -146,6 +146,7 @@ static int configure(struct tracer *t, const struct tracer_opts *o)
 		max_threads = t->system_wide ? DEFAULT_MAX_THREADS : DEFAULT_TARGET_MAX_THREADS;
 	bpf_map__set_max_entries(skel->maps.threads, t->raw_tp ? max_threads : ORPHAN_THREADS);
 	bpf_map__set_max_entries(skel->maps.cpus, t->ncpus_possible);
+	bpf_map__set_max_entries(skel->maps.cpu_sockets, t->ncpus_possible);
 	bpf_map__set_max_entries(skel->maps.events,
 				 o->ringbuf_bytes ? o->ringbuf_bytes : DEFAULT_RINGBUF);
 
@@ -180,20 +181,20 @@ static int attach_one(struct bpf_program *prog, struct bpf_link **slot)
 	return *slot ? 0 : -errno;
 }
 
-/* Each CPU's socket, in its slot of the cpus array. */
+/* Each CPU's socket, in the cpu_sockets array. */
 static int set_sockets(struct tracer *t)
 {
 	const struct topology *topo = t->topo;
 	int i, ret;
 
 	for (i = 0; i < topo->nr_cpus; i++) {
-		struct energat_cpu c = {};
-		__u32 cpu = topo->cpus[i];
+		__u32 cpu = topo->cpus[i], sock;
 
 		if (cpu >= (__u32)t->ncpus_possible || cpu >= ENERGAT_MAX_CPUS)
 			continue;
-		c.socket = topo->cpu_socket[cpu] < 0 ? 0 : topo->cpu_socket[cpu];
-		ret = bpf_map__update_elem(t->skel->maps.cpus, &cpu, sizeof(cpu), &c, sizeof(c), 0);
+		sock = topo->cpu_socket[cpu] < 0 ? 0 : topo->cpu_socket[cpu];
+		ret = bpf_map__update_elem(t->skel->maps.cpu_sockets, &cpu, sizeof(cpu), &sock,
+					   sizeof(sock), 0);
 		if (ret)
 			return ret;
 	}
@@ -258,7 +259,7 @@ static void load_walk(struct tracer *t)
 		return;
 	w->rodata->targ_all = skel->rodata->targ_all;
 	if (bpf_map__reuse_fd(w->maps.tasks, bpf_map__fd(skel->maps.tasks)) ||
-	    bpf_map__reuse_fd(w->maps.cpus, bpf_map__fd(skel->maps.cpus)) ||
+	    bpf_map__reuse_fd(w->maps.cpu_sockets, bpf_map__fd(skel->maps.cpu_sockets)) ||
 	    bpf_map__reuse_fd(w->maps.events, bpf_map__fd(skel->maps.events)) ||
 	    walk_bpf__load(w)) {
 		walk_bpf__destroy(w);

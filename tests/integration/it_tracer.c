@@ -516,6 +516,17 @@ static void *stepper_main(void *arg)
 	return NULL;
 }
 
+/* Start the stepper; returns once it has run its first 100 ms and waits for go. */
+static void stepper_start(struct stepper *st)
+{
+	sem_init(&st->ready, 0, 0);
+	sem_init(&st->go, 0, 0);
+	sem_init(&st->done, 0, 0);
+	sem_init(&st->release, 0, 0);
+	assert_int_equal(pthread_create(&st->thread, NULL, stepper_main, st), 0);
+	sem_wait(&st->ready);
+}
+
 /*
  * System-wide, threads are not seeded: a thread alive before attach is
  * charged only what it runs after (the first sample sets its base), not
@@ -529,12 +540,7 @@ static void test_system_wide_base(void **state)
 	long long before, after;
 
 	(void)state;
-	sem_init(&st.ready, 0, 0);
-	sem_init(&st.go, 0, 0);
-	sem_init(&st.done, 0, 0);
-	sem_init(&st.release, 0, 0);
-	assert_int_equal(pthread_create(&st.thread, NULL, stepper_main, &st), 0);
-	sem_wait(&st.ready);
+	stepper_start(&st);
 	t = open_tracer(&real_topo, 0, 0);
 	before = schedstat_run_ns(st.tid);
 	sem_post(&st.go);
@@ -571,12 +577,7 @@ static void test_listings_agree(void **state)
 	int i;
 
 	(void)state;
-	sem_init(&st.ready, 0, 0);
-	sem_init(&st.go, 0, 0);
-	sem_init(&st.done, 0, 0);
-	sem_init(&st.release, 0, 0);
-	assert_int_equal(pthread_create(&st.thread, NULL, stepper_main, &st), 0);
-	sem_wait(&st.ready);
+	stepper_start(&st);
 	for (i = 0; i < 3; i++)
 		t[i] = open_tracer_opts(&o[i]);
 	before = schedstat_run_ns(st.tid);

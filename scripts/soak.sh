@@ -94,12 +94,17 @@ refreshes=$(wc -l <"$out/refreshes.jsonl")
 drops=$(grep -o '"rb_drops":[0-9]*' "$out/refreshes.jsonl" | cut -d: -f2 | awk '{ s += $1 } END { print s + 0 }')
 mapfull=$(grep -o '"map_full":[0-9]*' "$out/refreshes.jsonl" | cut -d: -f2 | awk '{ s += $1 } END { print s + 0 }')
 anom=$(grep -c '"meter_anomalies":[1-9]' "$out/refreshes.jsonl" || true)
-read -r rss0 rssw rssmax rss1 fdw fd1 < <(awk -F'\t' -v w="$warm" 'NR > 1 {
+# Open files: the fewest over 30 s after warm-up and over the last 30 s (a
+# sample taken during an interval's task-iterator pass sees its fd too).
+read -r rss0 rssw rssmax rss1 fdw fd1 < <(awk -F'\t' -v w="$warm" -v d="$dur" 'NR > 1 {
 		if (!n++) r0 = $2
-		if ($1 >= w && !seen) { rw = $2; fw = $3; seen = 1 }
+		if ($1 >= w && !seen) { rw = $2; seen = 1 }
+		if ($1 >= w && $1 < w + 30 && (fw == "" || $3 < fw)) fw = $3
+		if ($1 >= d - 30 && (f1 == "" || $3 < f1)) f1 = $3
 		if ($2 > m) m = $2
-		r1 = $2; f1 = $3
-	} END { if (!seen) { rw = r1; fw = f1 } print r0 + 0, rw + 0, m + 0, r1 + 0, fw + 0, f1 + 0 }' "$samples")
+		r1 = $2; l1 = $3
+	} END { if (!seen) rw = r1; if (fw == "") fw = l1; if (f1 == "") f1 = l1
+		print r0 + 0, rw + 0, m + 0, r1 + 0, fw + 0, f1 + 0 }' "$samples")
 growth=$((rss1 - rssw))
 want=$(awk -v d="$dur" -v i="$interval" 'BEGIN { printf "%d", d / i * 0.9 }')
 bogo=$(awk '$2 ~ /^(info|metrc):$/ && $4 ~ /^(pthread|clone|fork)$/ && $6 ~ /^[0-9.]+$/ {
@@ -132,7 +137,7 @@ awk -v s="$stop_sec" 'BEGIN { exit !(s > 5) }' && why+=("took ${stop_sec} s to s
 	echo "- of which anonymous (heap) / BPF map mappings (ring buffer): $(awk -F'\t' -v w="$warm" 'NR > 1 {
 		if ($1 >= w && !seen) { a = $8; b = $9; seen = 1 } ea = $8; eb = $9 }
 		END { printf "after warm-up %d / %d kB, end %d / %d kB", a, b, ea, eb }' "$samples")"
-	echo "- open files: after warm-up $fdw, end $fd1"
+	echo "- open files (fewest over 30 s): after warm-up $fdw, end $fd1"
 	echo "- tasks on the host: $(awk -F'\t' 'NR > 1 { if (!n++ || $7 < lo) lo = $7; if ($7 > hi) hi = $7 } END { printf "%d to %d", lo, hi }' "$samples")"
 	[ ${#why[@]} -eq 0 ] || printf -- '- failed: %s\n' "${why[@]}"
 	echo

@@ -71,7 +71,7 @@ TEST_COMMON := $(wildcard tests/common/*.c)
 all: $(BIN) $(UNIT_BINS) $(IT_BINS) $(TOOL_BINS)
 
 # The skeleton embeds the object, and libbpf reads only its BTF: without
-# the DWARF, the binary's resident size is 0.8 MiB smaller.
+# the DWARF the binary shrinks from 2.0 to 0.8 MB (0.6 MiB less resident).
 $(BUILD)/%.bpf.o: bpf/%.bpf.c vmlinux/$(ARCH)/vmlinux.h | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@

@@ -95,27 +95,34 @@ static void apply_pending(struct tracer *t, const struct pending_event *p)
 
 /*
  * A record waits until PREFETCH_AHEAD more have come, and its table slot
- * is loaded meanwhile: the listing brings one record per thread, and each
- * lookup in a table of thousands is a cache miss.
+ * is loaded meanwhile: a listing brings one record per thread, and each
+ * lookup in a table of thousands is a cache miss. flush_pending() applies
+ * the rest.
  */
-static int handle_event(void *ctx, void *data, size_t size)
+static void queue_record(struct tracer *t, const struct energat_thread *r, enum tt_source src)
 {
-	struct tracer *t = ctx;
-	const struct energat_event *e = data;
 	struct pending_event *p = &t->pending[t->pending_head];
 
-	if (size < sizeof(*e))
-		return 0;
 	if (t->nr_pending == PREFETCH_AHEAD)
 		apply_pending(t, p);
 	else
 		t->nr_pending++;
-	tt_prefetch(&t->table, e->thread.tid);
-	p->r = e->thread;
-	p->src = e->type == ENERGAT_EV_LIST  ? TT_FROM_LIST :
-		 e->type == ENERGAT_EV_FINAL ? TT_FROM_FINAL :
-					       TT_FROM_EXIT;
+	tt_prefetch(&t->table, r->tid);
+	p->r = *r;
+	p->src = src;
 	t->pending_head = (t->pending_head + 1) % PREFETCH_AHEAD;
+}
+
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	const struct energat_event *e = data;
+
+	if (size < sizeof(*e))
+		return 0;
+	queue_record(ctx, &e->thread,
+		     e->type == ENERGAT_EV_LIST	 ? TT_FROM_LIST :
+		     e->type == ENERGAT_EV_FINAL ? TT_FROM_FINAL :
+						   TT_FROM_EXIT);
 	return 0;
 }
 
@@ -220,15 +227,6 @@ static int iter_pass(struct tracer *t, struct bpf_link *iter, record_fn fn)
 		for (off = 0; off + rec <= len && fn && !ret; off += rec) {
 			struct energat_thread r;
 
-			if (off + (PREFETCH_AHEAD + 1) * rec <= len) {
-				__u32 tid;
-
-				memcpy(&tid,
-				       t->iter_buf + off + PREFETCH_AHEAD * rec +
-					       offsetof(struct energat_thread, tid),
-				       sizeof(tid));
-				tt_prefetch(&t->table, tid);
-			}
 			memcpy(&r, t->iter_buf + off, rec);
 			ret = fn(t, &r);
 		}
@@ -280,7 +278,8 @@ static int attach_walk(struct tracer *t)
 
 static int list_one(struct tracer *t, const struct energat_thread *r)
 {
-	return tt_apply(&t->table, r, TT_FROM_LIST, &t->out);
+	queue_record(t, r, TT_FROM_LIST);
+	return t->apply_err;
 }
 
 /*
@@ -303,7 +302,9 @@ static int list_pass(struct tracer *t)
 		if (!t->walk_skel->bss->walk_full)
 			return 0;
 	}
-	return iter_pass(t, t->iter, list_one);
+	ret = iter_pass(t, t->iter, list_one);
+	flush_pending(t);
+	return ret ? ret : t->apply_err;
 }
 
 static int attach(struct tracer *t)

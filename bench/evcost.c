@@ -7,15 +7,17 @@
  * switched on for the life of this process with BPF_ENABLE_STATS (what
  * kernel.bpf_stats_enabled=1 does, but undone even if this process dies).
  *
- * Usage: evcost --mode sys|target|other|none [--extra OBJ] [--extra-first]
- *               -- CMD [ARGS...]
+ * Usage: evcost --mode sys|target|other|none [--warm OBJ] [--extra OBJ]
+ *               [--extra-first] -- CMD [ARGS...]
  *   sys     system-wide tracing: every switch is a traced thread's
  *   target  --pid mode with CMD as the target: its switches are targets'
  *   other   --pid mode with an idle process as the target: CMD's are not
  *   none    no tracer, only OBJ
  * Every program of the BPF object OBJ is attached too; after the tracer, or
  * before it with --extra-first (the first program on a tracepoint pays for
- * cold caches, so runs alternate). Prints one JSON object on stdout.
+ * cold caches, so runs alternate). With --warm, OBJ's programs are
+ * attached before all others: the first place, and its cost, is theirs.
+ * Prints one JSON object on stdout.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -138,16 +140,16 @@ static int open_tracer(const struct topology *topo, int target, struct tracer **
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: evcost --mode sys|target|other|none [--extra OBJ] [--extra-first] "
-			"-- CMD [ARGS...]\n");
+	fprintf(stderr, "usage: evcost --mode sys|target|other|none [--warm OBJ] [--extra OBJ] "
+			"[--extra-first] -- CMD [ARGS...]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	struct prog_stat progs[MAX_PROGS];
-	struct bpf_object *extra = NULL;
-	const char *extra_path = NULL;
+	struct bpf_object *extra = NULL, *warm = NULL;
+	const char *extra_path = NULL, *warm_path = NULL;
 	struct tracer *tracer = NULL;
 	static struct topology topo;
 	const char *mode = NULL;
@@ -161,6 +163,8 @@ int main(int argc, char **argv)
 			mode = argv[++i];
 		else if (!strcmp(argv[i], "--extra") && i + 1 < argc)
 			extra_path = argv[++i];
+		else if (!strcmp(argv[i], "--warm") && i + 1 < argc)
+			warm_path = argv[++i];
 		else if (!strcmp(argv[i], "--extra-first"))
 			extra_first = 1;
 		else if (!strcmp(argv[i], "--"))
@@ -196,6 +200,8 @@ int main(int argc, char **argv)
 	if (target < 0)
 		goto cleanup;
 
+	if (warm_path && attach_extra(warm_path, &warm))
+		goto cleanup;
 	if (extra_path && extra_first && attach_extra(extra_path, &extra))
 		goto cleanup;
 	if (strcmp(mode, "none") && open_tracer(&topo, target, &tracer))
@@ -242,6 +248,7 @@ cleanup:
 	}
 	tracer_close(tracer);
 	bpf_object__close(extra);
+	bpf_object__close(warm);
 	close(stats_fd);
 	return ret;
 }

@@ -9,7 +9,9 @@
 # repetitions, shown with min and max:
 #   1. per-event cost: ns per sched_switch of our program against an empty
 #      tp_btf/sched_switch program attached side by side (bench/evcost.c),
-#      plus the cost of each ingredient of the handler (bench/ablate.bpf.c);
+#      both after a third, empty one that takes the first place and what it
+#      costs (bench/warm.bpf.c); plus the cost of each ingredient of the
+#      handler (bench/ablate.bpf.c);
 #   2. workload slowdown: perf bench wall time with the tracer attached
 #      system-wide, and with the empty program, each over no program,
 #      measured back to back in rotating order;
@@ -69,7 +71,7 @@ fi
 	echo "bench: $BUILD/energat-bpf is missing: run 'make bench'" >&2
 	exit 1
 }
-for t in evcost empty_loader swtrace threads churn empty.bpf.o ablate.bpf.o exittail.bpf.o; do
+for t in evcost empty_loader swtrace threads churn empty.bpf.o warm.bpf.o ablate.bpf.o exittail.bpf.o; do
 	if [ ! -e "$B/$t" ]; then
 		echo "bench: $B/$t is missing: run 'make bench'" >&2
 		exit 1
@@ -188,8 +190,8 @@ profile() {
 
 want 1 && section 1 "1/5 per-event cost"
 want 1 && for ((r = 1; r <= REPS; r++)); do
-	first=()
-	((r % 2)) || first=(--extra-first)
+	first=(--warm "$B/warm.bpf.o")
+	((r % 2)) || first+=(--extra-first)
 	run ev-sys "$B/evcost" --mode sys --extra "$B/empty.bpf.o" "${first[@]}" -- "${MSG[@]}" \
 		>"$OUT/ev_sys_msg_$r.json"
 	run ev-sys-pipe "$B/evcost" --mode sys --extra "$B/empty.bpf.o" "${first[@]}" -- "${PIPE[@]}" \

@@ -13,6 +13,8 @@
  *
  * Interval boundaries need no program: user space wakes a pinned thread on
  * every CPU, and the switch to it charges whatever ran there up to then.
+ * Each CPU's busy and idle time comes from cpu_idle.bpf.c where the
+ * kernel allows, from the switch handler's clock otherwise.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -111,7 +113,7 @@ static __always_inline bool is_target(__u32 tgid)
  * CONFIG_FAIR_GROUP_SCHED (set by every major distribution); without it,
  * or in raw_tp, the monotonic clock. Either is read on every switch.
  */
-static __always_inline __u64 switch_clock(struct task_struct *prev, bool direct)
+static __always_inline __u64 read_clock(struct task_struct *prev, bool direct)
 {
 	if (direct && bpf_core_field_exists(prev->se.cfs_rq))
 		return prev->se.cfs_rq->rq->clock;
@@ -242,7 +244,7 @@ static __always_inline unsigned int task_state(struct task_struct *task)
 	return BPF_CORE_READ(t, state);
 }
 
-static __always_inline void send_task(struct task_struct *task, __u32 type)
+static __noinline void send_task(struct task_struct *task, __u32 type)
 {
 	struct energat_thread r = {};
 	struct energat_event *e;
@@ -265,18 +267,32 @@ static __always_inline void send_task(struct task_struct *task, __u32 type)
 }
 
 /*
- * Per switch: the CPU's busy/idle clock, and a dying task's last
- * microseconds. Everything touched is what __schedule() has just touched.
+ * Per switch: a dying task's last microseconds, found from the state
+ * __schedule() passes (5.18+), so a switch touches nothing but its own
+ * arguments. Any map memory, even a read-only global's, is cold in the
+ * TLB or cache at most switches and costs more than the whole handler
+ * (bench/ablate.bpf.c): so no flag is read here, the clock is a second
+ * program, and the rare dying task's record is a function of its own,
+ * out of the handler's few cache lines of code.
  */
 SEC("tp_btf/sched_switch")
-int BPF_PROG(sched_switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
+int BPF_PROG(sched_switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
+{
+	if (prev_state == TASK_DEAD)
+		send_task(prev, ENERGAT_EV_FINAL);
+	return 0;
+}
+
+/* The CPU's busy/idle clock too, where cpu_idle.bpf.c cannot run or before 5.18. */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(sched_switch_clock, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct energat_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
 
-	if (!c)
-		return 0;
-	account_cpu(c, switch_clock(prev, true), !prev->pid);
+	if (c)
+		account_cpu(c, read_clock(prev, true), !prev->pid);
 	if (task_state(prev) == TASK_DEAD)
 		send_task(prev, ENERGAT_EV_FINAL);
 	return 0;
@@ -430,7 +446,7 @@ int BPF_PROG(sched_switch_raw, bool preempt, struct task_struct *prev, struct ta
 		return 0;
 	if (tid)
 		charge_raw(prev, tid, cpu, false);
-	account_cpu(c, switch_clock(prev, false), !tid);
+	account_cpu(c, read_clock(prev, false), !tid);
 	in = bpf_map_lookup_elem(&cpu_ins, &zero);
 	if (in) {
 		in->tid = BPF_CORE_READ(next, pid);

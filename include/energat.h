@@ -37,8 +37,9 @@ struct energat_thread {
 };
 
 /*
- * Per-CPU accounting, cumulative since attach: one array slot per CPU,
- * written only by that CPU, at every switch. Two CPUs' counters must not
+ * Per-CPU accounting, cumulative: one array slot per CPU, written only on
+ * that CPU, at each boundary (bpf/cpu_idle.bpf.c) or at every switch (the
+ * switch handler's clock). In the second case two CPUs' counters must not
  * share a cache line, and an array's values do not start on one (312
  * bytes into the map on 6.18, which put one CPU's last_clock and the next
  * one's busy_ns in one line: +60 ns a switch, measured). 64 bytes of
@@ -48,7 +49,7 @@ struct energat_cpu {
 	__u64 pad0[8];
 	__u64 busy_ns; /* running any task with pid != 0 */
 	__u64 idle_ns; /* running the idle task */
-	__u64 last_clock; /* the scheduler clock at the last switch */
+	__u64 last_clock; /* the clock at the last update */
 	__u64 pad1[5];
 };
 

@@ -3,7 +3,7 @@
 # in the same run; bench/run.sh says how each one is measured.
 
 BENCH_BUILD := $(BUILD)/bench
-BENCH_BPF_OBJS := $(BENCH_BUILD)/empty.bpf.o $(BENCH_BUILD)/ablate.bpf.o \
+BENCH_BPF_OBJS := $(BENCH_BUILD)/empty.bpf.o $(BENCH_BUILD)/warm.bpf.o $(BENCH_BUILD)/ablate.bpf.o \
 	$(BENCH_BUILD)/exittail.bpf.o
 # Workloads: no BPF, no library.
 BENCH_TOOLS := $(BENCH_BUILD)/threads $(BENCH_BUILD)/churn

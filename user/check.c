@@ -41,13 +41,12 @@ static void host_cpu_time(const struct options *o, const struct topology *t, FIL
 	if (read_file_alloc(o->procfs_root, "/stat", &buf) < 0)
 		return;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		unsigned long long v[8] = { 0 };
+		unsigned long long v[8];
 		int cpu;
 
-		if (sscanf(line, "cpu%d %llu %llu %llu %llu %llu %llu %llu %llu", &cpu, &v[0],
-			   &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) != 9)
+		if (parse_stat_cpu_line(line, strlen(line), &cpu, v))
 			continue;
-		if (cpu < 0 || cpu >= ENERGAT_MAX_CPUS || t->cpu_socket[cpu] < 0)
+		if (cpu >= ENERGAT_MAX_CPUS || t->cpu_socket[cpu] < 0)
 			continue;
 		/* user nice system [idle iowait] irq softirq steal */
 		sec[t->cpu_socket[cpu]] += (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / hz;
@@ -134,7 +133,8 @@ static void check_kernel(const struct options *o, const struct topology *t, FILE
 	if (ret)
 		item(f, 0, "bpf", "%s", err);
 	else
-		item(f, 1, "bpf", "programs load and attach (%s)", tracer_flavour(tr));
+		item(f, 1, "bpf", "programs load and attach (%s; CPU busy/idle from the %s)",
+		     tracer_flavour(tr), tracer_cpu_clock(tr));
 	tracer_close(tr);
 }
 

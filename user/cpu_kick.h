@@ -2,9 +2,8 @@
 /*
  * Interval boundaries on every CPU at once: one thread pinned to each CPU,
  * real-time where allowed, that user space wakes together. The switch to
- * it makes the kernel bring the running task's run time and the CPU's
- * clock up to date, and the BPF switch handler books both: no boundary
- * program, and no clock outside the switch handler.
+ * it makes the kernel bring the running task's run time up to date (and,
+ * where the BPF switch handler keeps the clock, the CPU's busy time).
  */
 #ifndef ENERGAT_CPU_KICK_H
 #define ENERGAT_CPU_KICK_H

@@ -165,6 +165,26 @@ int parse_proc_stat(const char *buf, size_t len, struct proc_stat *st)
 	return 0;
 }
 
+int parse_stat_cpu_line(const char *line, size_t len, int *cpu, unsigned long long v[8])
+{
+	const char *end = line + len, *p = line + 3;
+	unsigned long long id;
+	int i;
+
+	if (len < 4 || memcmp(line, "cpu", 3) || scan_digits(&p, end, &id) || id > INT_MAX ||
+	    (p < end && !is_space(*p)))
+		return -EINVAL;
+	for (i = 0; i < 8; i++) {
+		const char *s = skip_space(p, end), *e = token_end(s, end);
+
+		if (token_ull(s, e, ULLONG_MAX, &v[i]))
+			return -EINVAL;
+		p = e;
+	}
+	*cpu = (int)id;
+	return 0;
+}
+
 int parse_schedstat(const char *buf, size_t len, unsigned long long *run_ns,
 		    unsigned long long *wait_ns, unsigned long long *slices)
 {

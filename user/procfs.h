@@ -30,6 +30,13 @@ struct proc_stat {
  */
 int parse_proc_stat(const char *buf, size_t len, struct proc_stat *st);
 
+/*
+ * One line of /proc/stat: "cpuN user nice system idle iowait irq softirq
+ * steal ...", in clock ticks. Sets *cpu = N and v[0..8). -EINVAL for any
+ * other line (the "cpu" total, "intr", ...) or a malformed one.
+ */
+int parse_stat_cpu_line(const char *line, size_t len, int *cpu, unsigned long long v[8]);
+
 /* /proc/PID/schedstat: "run_ns wait_ns slices". Any output pointer may be NULL. */
 int parse_schedstat(const char *buf, size_t len, unsigned long long *run_ns,
 		    unsigned long long *wait_ns, unsigned long long *slices);

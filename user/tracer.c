@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "cpu_kick.h"
+#include "cpu_idle.skel.h"
 #include "energat.skel.h"
 #include "walk.skel.h"
 #include "errmsg.h"
@@ -40,6 +42,7 @@ struct tracer {
 	struct cpu_kick *kick;
 	struct bpf_link *iter; /* tp_btf: the task iterator */
 	struct walk_bpf *walk_skel; /* tp_btf on 6.7+: the listing in one walk */
+	struct cpu_idle_bpf *idle_skel; /* the kernel's idle accounting, where readable */
 	struct bpf_link *walk;
 	char *iter_buf;
 	const struct topology *topo;
@@ -71,17 +74,57 @@ static __u64 now_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-/*
- * What the running kernel's BTF declares: tp_btf needs the tracepoint's
- * prototype, list_walk the open-coded task iterator.
- */
-static void kernel_features(int *btf_tp, int *task_walk)
+struct kernel_features {
+	int btf_tp; /* the tracepoint's prototype, for tp_btf */
+	int switch_state; /* sched_switch passes prev's state (5.18+), for sched_switch_btf */
+	int task_walk; /* the open-coded task iterator, for list_walk */
+	__s64 tick_from_rq; /* for cpu_idle_snap: see percpu_distance(); 0 if unknown */
+};
+
+/* &b - &a in the kernel's per-CPU section (the same on every CPU); 0 if either is missing. */
+static __s64 percpu_distance(const struct btf *btf, const char *a, const char *b)
+{
+	__s32 id = btf__find_by_name_kind(btf, ".data..percpu", BTF_KIND_DATASEC);
+	const struct btf_var_secinfo *v;
+	const struct btf_type *sec;
+	__s64 off_a = -1, off_b = -1;
+	int i;
+
+	if (id <= 0)
+		return 0;
+	sec = btf__type_by_id(btf, id);
+	v = btf_var_secinfos(sec);
+	for (i = 0; i < btf_vlen(sec); i++, v++) {
+		const char *name =
+			btf__name_by_offset(btf, btf__type_by_id(btf, v->type)->name_off);
+
+		if (!strcmp(name, a))
+			off_a = v->offset;
+		else if (!strcmp(name, b))
+			off_b = v->offset;
+	}
+	return off_a >= 0 && off_b >= 0 ? off_b - off_a : 0;
+}
+
+/* What the running kernel's BTF declares. */
+static void kernel_features(struct kernel_features *f)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
+	__s32 id;
 
-	*btf_tp =
-		btf && btf__find_by_name_kind(btf, "btf_trace_sched_switch", BTF_KIND_TYPEDEF) > 0;
-	*task_walk = btf && btf__find_by_name_kind(btf, "bpf_iter_task_new", BTF_KIND_FUNC) > 0;
+	if (!btf)
+		return;
+	id = btf__find_by_name_kind(btf, "btf_trace_sched_switch", BTF_KIND_TYPEDEF);
+	f->btf_tp = id > 0;
+	/* typedef → pointer → (void *, preempt, prev, next, prev_state) */
+	if (id > 0) {
+		const struct btf_type *proto = btf__type_by_id(btf, btf__resolve_type(btf, id));
+
+		proto = proto && btf_is_ptr(proto) ? btf__type_by_id(btf, proto->type) : NULL;
+		f->switch_state = proto && btf_is_func_proto(proto) && btf_vlen(proto) >= 5;
+	}
+	f->task_walk = btf__find_by_name_kind(btf, "bpf_iter_task_new", BTF_KIND_FUNC) > 0;
+	f->tick_from_rq = percpu_distance(btf, "runqueues", "tick_cpu_sched");
 	btf__free(btf);
 }
 
@@ -149,6 +192,9 @@ static int configure(struct tracer *t, const struct tracer_opts *o)
 	unsigned int max_threads = o->max_threads;
 
 	skel->rodata->targ_all = t->system_wide;
+	if (t->idle_skel &&
+	    bpf_map__reuse_fd(skel->maps.cpus, bpf_map__fd(t->idle_skel->maps.cpus)))
+		return -errno;
 	if (!max_threads)
 		max_threads = t->system_wide ? DEFAULT_MAX_THREADS : DEFAULT_TARGET_MAX_THREADS;
 	bpf_map__set_max_entries(skel->maps.threads, t->raw_tp ? max_threads : ORPHAN_THREADS);
@@ -158,7 +204,8 @@ static int configure(struct tracer *t, const struct tracer_opts *o)
 				 o->ringbuf_bytes ? o->ringbuf_bytes : DEFAULT_RINGBUF);
 
 	/* Keep exactly one flavour of each program; system-wide mode follows no forks. */
-	bpf_program__set_autoload(skel->progs.sched_switch_btf, !t->raw_tp);
+	bpf_program__set_autoload(skel->progs.sched_switch_btf, !t->raw_tp && t->idle_skel);
+	bpf_program__set_autoload(skel->progs.sched_switch_clock, !t->raw_tp && !t->idle_skel);
 	bpf_program__set_autoload(skel->progs.sched_exit_btf, !t->raw_tp);
 	bpf_program__set_autoload(skel->progs.sched_fork_btf, !t->raw_tp && !t->system_wide);
 	bpf_program__set_autoload(skel->progs.list_tasks, !t->raw_tp);
@@ -266,6 +313,81 @@ static void load_walk(struct tracer *t)
 	t->walk_skel = w;
 }
 
+/* Run cpu_idle_snap on one CPU (here if cpu < 0): there, or through an interrupt. */
+static int snap_idle(struct tracer *t, int cpu)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+
+	if (cpu >= 0) {
+		opts.flags = BPF_F_TEST_RUN_ON_CPU;
+		opts.cpu = cpu;
+	}
+
+	return bpf_prog_test_run_opts(bpf_program__fd(t->idle_skel->progs.cpu_idle_snap), &opts);
+}
+
+/*
+ * Whether cpu_idle_snap reads what /proc/stat shows as each CPU's idle
+ * and iowait time (the same counters, in clock ticks): a wrong address
+ * would read anything else, and a kernel with the periodic tick keeps
+ * /proc/stat's idle time apart.
+ */
+static int idle_agrees(struct tracer *t, const char *procfs_root)
+{
+	const double tick_ns = 1e9 / sysconf(_SC_CLK_TCK);
+	char *buf = NULL, *line, *save = NULL;
+	int i, agree = 0;
+
+	for (i = 0; i < t->topo->nr_cpus; i++)
+		if (snap_idle(t, t->topo->cpus[i]))
+			return 0;
+	if (read_file_alloc(procfs_root ? procfs_root : "/proc", "/stat", &buf) < 0)
+		return 0;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long v[8];
+		struct energat_cpu c;
+		__u32 cpu;
+		int id;
+
+		/* Only the CPUs snapped above. */
+		if (parse_stat_cpu_line(line, strlen(line), &id, v) || id >= ENERGAT_MAX_CPUS ||
+		    t->topo->cpu_socket[id] < 0)
+			continue;
+		cpu = id;
+		if (bpf_map__lookup_elem(t->idle_skel->maps.cpus, &cpu, sizeof(cpu), &c, sizeof(c),
+					 0))
+			continue;
+		/* Ticks are rounded down, and the two reads are some microseconds apart. */
+		if (fabs((v[3] + v[4]) * tick_ns - (double)c.idle_ns) > 50e6) {
+			agree = 0;
+			break;
+		}
+		agree = 1;
+	}
+	free(buf);
+	return agree;
+}
+
+/*
+ * cpu_idle.bpf.c, loaded before energat.bpf.c so that the switch handler
+ * can be told to keep no clock. Optional: where the kernel's idle
+ * accounting cannot be found or read, the switch handler keeps the clock.
+ */
+static void load_idle(struct tracer *t, const struct tracer_opts *o, __s64 tick_from_rq)
+{
+	struct cpu_idle_bpf *c = cpu_idle_bpf__open();
+
+	if (!c)
+		return;
+	bpf_map__set_max_entries(c->maps.cpus, t->ncpus_possible);
+	c->rodata->tick_from_rq = tick_from_rq;
+	t->idle_skel = c;
+	if (cpu_idle_bpf__load(c) || !idle_agrees(t, o->procfs_root)) {
+		cpu_idle_bpf__destroy(c);
+		t->idle_skel = NULL;
+	}
+}
+
 /* list_walk iterates this process's threads: one always exists while it reads. */
 static int attach_walk(struct tracer *t)
 {
@@ -351,8 +473,10 @@ static int attach(struct tracer *t)
 		ret = iter_pass(t, t->iter, NULL);
 		t->skel->bss->iter_seed = 0;
 	}
-	if (!ret)
+	if (!ret && t->idle_skel)
 		ret = attach_one(p->sched_switch_btf, &l->sched_switch_btf);
+	else if (!ret)
+		ret = attach_one(p->sched_switch_clock, &l->sched_switch_clock);
 	return ret;
 }
 
@@ -388,8 +512,9 @@ static int alloc_scratch(struct tracer *t)
 int tracer_open(const struct tracer_opts *o, struct tracer **out, char *err, size_t errlen)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .btf_custom_path = o->btf_path);
-	int ret, btf_tp = 0, task_walk = 0;
+	struct kernel_features kf = { 0 };
 	struct tracer *t;
+	int ret;
 
 	*out = NULL;
 	if (o->btf_path && access(o->btf_path, R_OK)) {
@@ -410,9 +535,9 @@ int tracer_open(const struct tracer_opts *o, struct tracer **out, char *err, siz
 	t->topo = o->topo;
 	t->system_wide = o->target_pid == 0;
 	if (!o->btf_path)
-		kernel_features(&btf_tp, &task_walk);
-	t->raw_tp = o->force_raw_tp || !btf_tp;
-	t->walk_ok = !t->raw_tp && !o->force_pid_walk && task_walk;
+		kernel_features(&kf);
+	t->raw_tp = o->force_raw_tp || !kf.btf_tp;
+	t->walk_ok = !t->raw_tp && !o->force_pid_walk && kf.task_walk;
 	t->ncpus_possible = libbpf_num_possible_cpus();
 	if (t->ncpus_possible <= 0) {
 		ret = t->ncpus_possible ? t->ncpus_possible : -EINVAL;
@@ -426,7 +551,13 @@ int tracer_open(const struct tracer_opts *o, struct tracer **out, char *err, siz
 		errmsg_set(err, errlen, "failed to open BPF object: %s", strerror(-ret));
 		goto cleanup;
 	}
-	configure(t, o);
+	if (!t->raw_tp && !o->force_switch_clock && kf.switch_state && kf.tick_from_rq)
+		load_idle(t, o, kf.tick_from_rq);
+	ret = configure(t, o);
+	if (ret) {
+		errmsg_set(err, errlen, "failed to configure the BPF object: %s", strerror(-ret));
+		goto cleanup;
+	}
 	ret = energat_bpf__load(t->skel);
 	if (ret) {
 		char why[128];
@@ -511,6 +642,11 @@ cleanup:
 const char *tracer_flavour(const struct tracer *t)
 {
 	return t->raw_tp ? "raw_tp" : "tp_btf";
+}
+
+const char *tracer_cpu_clock(const struct tracer *t)
+{
+	return t->idle_skel ? "kernel idle accounting" : "switch clock";
 }
 
 int tracer_poll(struct tracer *t, int timeout_ms)
@@ -697,7 +833,7 @@ int tracer_sample(struct tracer *t, struct tracer_sample *s)
 {
 	size_t nr_gone;
 	__u64 now;
-	int ret;
+	int i, ret;
 
 	memset(s, 0, sizeof(*s));
 	/* Sized by the last interval's threads: shrinks after a burst. */
@@ -707,6 +843,10 @@ int tracer_sample(struct tracer *t, struct tracer_sample *s)
 
 	/* The boundary: a switch on every CPU books what ran there up to now. */
 	cpu_kick_all(t->kick, KICK_TIMEOUT_MS);
+	/* A CPU gone offline keeps its last values. */
+	if (t->idle_skel)
+		for (i = 0; i < t->topo->nr_cpus; i++)
+			snap_idle(t, t->topo->cpus[i]);
 	now = now_ns();
 	s->ts_ns = now;
 	s->dt_sec = t->last_ts ? (now - t->last_ts) / 1e9 : 0;
@@ -752,6 +892,7 @@ void tracer_close(struct tracer *t)
 	bpf_link__destroy(t->walk);
 	bpf_link__destroy(t->iter);
 	walk_bpf__destroy(t->walk_skel);
+	cpu_idle_bpf__destroy(t->idle_skel);
 	energat_bpf__destroy(t->skel);
 	tt_free(&t->table);
 	deltas_free(&t->out);

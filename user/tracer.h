@@ -21,6 +21,8 @@ struct tracer_opts {
 	const char *btf_path; /* custom vmlinux BTF for kernels without /sys/kernel/btf */
 	int force_raw_tp; /* skip tp_btf even where it works (tests, old kernels) */
 	int force_pid_walk; /* list tasks by PID even where list_walk works (tests, benchmarks) */
+	int force_switch_clock; /* CPU busy/idle from the switch handler even where
+				 * the kernel's idle accounting is readable (tests, benchmarks) */
 	unsigned int max_threads; /* raw_tp flavour: threads map size; 0 = default */
 	unsigned int ringbuf_bytes; /* 0 = default */
 };
@@ -52,6 +54,8 @@ int tracer_sample(struct tracer *t, struct tracer_sample *s);
 
 /* "tp_btf" or "raw_tp": which attach flavour is in use. */
 const char *tracer_flavour(const struct tracer *t);
+/* Where each CPU's busy and idle time comes from. */
+const char *tracer_cpu_clock(const struct tracer *t);
 
 /*
  * Processes the kernel side follows (--pid mode; the tracer is one of them):

@@ -636,6 +636,53 @@ static void test_busy_idle_system_wide(void **state)
 	busy_idle(0);
 }
 
+/*
+ * Each CPU's busy time two ways: from the kernel's idle accounting (the
+ * default where it is readable) and from the switch handler's clock. With
+ * a thread pinned to one CPU for a known time, the two agree per CPU, and
+ * each finds at least the thread's run time on its CPU.
+ */
+static void test_cpu_clocks_agree(void **state)
+{
+	int cpu = real_topo.cpus[real_topo.nr_cpus - 1];
+	struct burner b = { .burn_ns = 400000000, .cpu = cpu };
+	struct tracer_opts o[] = {
+		{ .topo = &real_topo },
+		{ .topo = &real_topo, .force_switch_clock = 1 },
+	};
+	struct tracer_sample s[2];
+	struct tracer *t[2];
+	int i, j;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		t[i] = open_tracer_opts(&o[i]);
+		printf("  tracer %d: CPU busy/idle from the %s\n", i, tracer_cpu_clock(t[i]));
+	}
+	assert_string_equal(tracer_cpu_clock(t[1]), "switch clock");
+	/* The same interval for both: the second one's loading ran in the first's. */
+	for (i = 0; i < 2; i++)
+		assert_int_equal(tracer_sample(t[i], &s[i]), 0);
+	assert_int_equal(burner_start(&b), 0);
+	burner_join(&b);
+	usleep(300000);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(tracer_sample(t[i], &s[i]), 0);
+	for (j = 0; j < real_topo.nr_cpus; j++) {
+		int c = real_topo.cpus[j];
+		char what[40];
+
+		snprintf(what, sizeof(what), "cpu%d busy (vs switch clock)", c);
+		assert_close_ns(what, s[0].cpu_busy_ns[c], s[1].cpu_busy_ns[c], 0,
+				(long long)(0.02 * s[1].dt_sec * 1e9));
+	}
+	/* The burner's own CPU clock said when to stop. */
+	for (i = 0; i < 2; i++)
+		assert_true((long long)s[i].cpu_busy_ns[cpu] >= b.burn_ns - 2000000);
+	for (i = 0; i < 2; i++)
+		tracer_close(t[i]);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -656,6 +703,7 @@ ROOT_TEST(test_fake_two_sockets)
 ROOT_TEST(test_migration_split)
 ROOT_TEST(test_busy_idle_target)
 ROOT_TEST(test_busy_idle_system_wide)
+ROOT_TEST(test_cpu_clocks_agree)
 
 int main(void)
 {
@@ -672,6 +720,7 @@ int main(void)
 		cmocka_unit_test(root_test_migration_split),
 		cmocka_unit_test(root_test_busy_idle_target),
 		cmocka_unit_test(root_test_busy_idle_system_wide),
+		cmocka_unit_test(root_test_cpu_clocks_agree),
 	};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);

@@ -224,6 +224,38 @@ static const char numa_sample[] =
 #define BYTES_N0 (PAGES_N0 * 4096ULL + 2 * 2048 * 1024ULL)
 #define BYTES_N1 (PAGES_N1 * 4096ULL)
 
+/* /proc/stat's per-CPU lines; the total, other lines and short ones are refused. */
+static void test_stat_cpu_line(void **state)
+{
+	static const char *const bad[] = {
+		"cpu  10 20 30 40 50 60 70 80 0 0", /* the total */
+		"intr 12345 0 0",
+		"cpu3 1 2 3 4 5 6 7", /* 7 counters */
+		"cpu3 1 2 3 4 x 6 7 8",
+		"cpux 1 2 3 4 5 6 7 8",
+		"cpu3a 1 2 3 4 5 6 7 8",
+		"cpu99999999999 1 2 3 4 5 6 7 8",
+		"cpu",
+		"",
+	};
+	const char *ok = "cpu12 4705 150 1919 1257840 1203 0 52 7 0 0";
+	unsigned long long v[8];
+	size_t i;
+	int cpu;
+
+	(void)state;
+	assert_int_equal(parse_stat_cpu_line(ok, strlen(ok), &cpu, v), 0);
+	assert_int_equal(cpu, 12);
+	assert_true(v[0] == 4705 && v[2] == 1919 && v[3] == 1257840 && v[4] == 1203);
+	assert_true(v[7] == 7);
+	/* Exactly 8 counters, the line's end at len (no NUL needed). */
+	assert_int_equal(parse_stat_cpu_line(ok, 39, &cpu, v), 0);
+	assert_true(v[7] == 7);
+	assert_int_equal(parse_stat_cpu_line(ok, 37, &cpu, v), -EINVAL);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(parse_stat_cpu_line(bad[i], strlen(bad[i]), &cpu, v), -EINVAL);
+}
+
 static void test_numa_maps(void **state)
 {
 	size_t len = sizeof(numa_sample) - 1;
@@ -511,6 +543,7 @@ int main(void)
 		cmocka_unit_test(test_stat_truncated),
 		cmocka_unit_test(test_stat_garbage),
 		cmocka_unit_test(test_schedstat),
+		cmocka_unit_test(test_stat_cpu_line),
 		cmocka_unit_test(test_numa_maps),
 		cmocka_unit_test(test_numa_maps_edges),
 		cmocka_unit_test(test_node_meminfo),

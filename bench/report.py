@@ -342,33 +342,30 @@ def analysis(ev, abl, wl, sc, ch):
         p()
         sh = profile_share(
             "profile_scale_10000",
-            ("bpf_seq_read", "task_seq_get_next", "bpf_task_storage_get", "epoll_wait",
-             "tt_apply", "tt_find", "tt_flush", "cmp_pid", "msort_with_tmp.part.0"),
+            ("bpf_seq_read", "bpf_iter_task_next", "epoll_wait", "tt_apply", "tt_find",
+             "tt_flush", "tt_prefetch", "session_step", "keysort", "smp_call_function_single"),
         )
         if sh:
             p(
-                f"- {sh['bpf_seq_read']:.0f} %: the task iterator that lists every traced "
-                f"thread each interval; of it, {sh['task_seq_get_next']:.0f} % is the "
-                "kernel's walk over all tasks (a pid lookup and a reference per task, "
-                f"each a cache miss) and {sh['bpf_task_storage_get']:.0f} % the lookup of "
-                "each task's socket split. Every task is visited even when it did not "
-                "run: kernels from 6.7 have open-coded task iterators (bpf_iter_task_new, "
-                "walking the thread lists under RCU, no pid lookups), and listing only "
-                "threads that ran since the last interval would cut the copying."
+                f"- {sh['bpf_seq_read']:.0f} %: the interval's listing, one walk of the "
+                "kernel's task lists (bpf/walk.bpf.c) with a record per traced thread into "
+                f"the ring buffer; of it {sh['bpf_iter_task_next']:.0f} % is the walk "
+                "itself, a cache miss per task on the machine whether it ran or not. "
+                "Listing only threads that ran since the last interval would cut the "
+                "records, not the walk; in this benchmark every thread runs every interval."
             )
             p(
-                f"- {sh['tt_apply'] + sh['tt_find'] + sh['tt_flush']:.0f} %: the user-side "
-                "thread table (tt_apply, tt_find, tt_flush), open-addressed over 168-byte "
-                "entries: at 10,000 threads it spans about 3 MB and each probe misses the "
-                "cache."
+                f"- {sh['tt_apply'] + sh['tt_find'] + sh['tt_flush'] + sh['tt_prefetch']:.0f} "
+                "%: the user-side thread table (tt_apply, tt_find, tt_flush, tt_prefetch), "
+                "open-addressed over 168-byte entries (8 sockets' counters each) that miss "
+                f"the cache; {sh['session_step']:.0f} % the session's per-thread model and "
+                f"{sh['keysort']:.0f} % the radix sort of the interval's threads."
             )
             p(
-                f"- {sh['cmp_pid'] + sh['msort_with_tmp.part.0']:.0f} %: sorting the "
-                "threads by pid each interval (qsort); keeping them ordered would avoid it."
-            )
-            p(
-                f"- {sh['epoll_wait']:.0f} %: the poll loop's sleeps and wake-ups every "
-                "100 ms."
+                f"- {sh['epoll_wait']:.0f} %: sleeping and waking up; system-wide the "
+                "session sleeps to the boundary (it woke every 100 ms before), and "
+                f"{sh['smp_call_function_single']:.0f} % is reading each CPU's idle time "
+                "on that CPU."
             )
         p()
     sh_ch = profile_share("profile_churn", ("epoll_wait", "map_delete_elem"))

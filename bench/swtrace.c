@@ -275,6 +275,8 @@ int main(int argc, char **argv)
 		close(go);
 	}
 
+	/* As the exporter and top -b wait. */
+	session_wait_for_signals(s);
 	getrusage(RUSAGE_SELF, &ru_prev);
 	t_prev = clock_sec(CLOCK_MONOTONIC);
 	t_end = duration > 0 ? t_prev + duration : 0;

@@ -196,6 +196,7 @@ int run_exporter(const struct options *o, volatile sig_atomic_t *stop)
 		"baseline 0: all energy counts as dynamic)\n",
 		strchr(o->prom_addr, ':') ? "[" : "", o->prom_addr,
 		strchr(o->prom_addr, ':') ? "]" : "", prom_sink_port(ps), session_meter_name(s));
+	session_wait_for_signals(s);
 	while ((ret = session_step(s, stop)) > 0)
 		;
 	if (ret < 0)

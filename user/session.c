@@ -23,7 +23,7 @@
 
 #define MAX_SINKS 8
 #define MAX_TARGET_PIDS 4096
-#define POLL_SLICE_MS 100 /* how often a wait looks at the target and the clock */
+#define POLL_SLICE_MS 100 /* how often a wait looks at the target, when there is one */
 
 /* Resident memory of one process, one sample per column. */
 struct proc_mem {
@@ -46,6 +46,7 @@ struct session {
 	} sinks[MAX_SINKS];
 	int nr_sinks;
 	pid_t self;
+	int signals_only; /* session_wait_for_signals() */
 	pid_t child; /* MODE_CMD */
 	int child_go; /* write end of the pipe holding the command */
 	int child_exec_err; /* read end: carries errno if exec fails */
@@ -808,7 +809,9 @@ int session_step(struct session *s, volatile sig_atomic_t *stop)
 				until = at;
 		}
 		wake = (until - now) * 1000;
-		ret = tracer_poll(s->tracer, wake > POLL_SLICE_MS ? POLL_SLICE_MS : (int)wake + 1);
+		if (!s->signals_only || s->o.mode == MODE_PID || s->o.mode == MODE_CMD)
+			wake = wake > POLL_SLICE_MS ? POLL_SLICE_MS : wake;
+		ret = tracer_poll(s->tracer, (int)wake + 1);
 		if (ret && ret != -EINTR)
 			return ret;
 		if (*stop) {
@@ -866,6 +869,11 @@ const char *session_meter_name(const struct session *s)
 const char *session_meter_why(const struct session *s)
 {
 	return s->meter_why;
+}
+
+void session_wait_for_signals(struct session *s)
+{
+	s->signals_only = 1;
 }
 
 const char *session_tracer_flavour(const struct session *s)

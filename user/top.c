@@ -237,6 +237,7 @@ int run_top(const struct options *o, volatile sig_atomic_t *stop)
 			fprintf(stderr,
 				"energat-bpf: warning: meter=model: %s; energy is estimated\n",
 				c.meter_why);
+		session_wait_for_signals(c.s);
 		ret = top_run_session(&c, stop);
 		if (ret < 0)
 			fprintf(stderr, "energat-bpf: top failed: %s\n", strerror(-ret));

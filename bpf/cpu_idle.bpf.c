@@ -17,16 +17,10 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include "energat.h"
+#include "cpu_slots.h"
 
 /* &tick_cpu_sched - &runqueues in the per-CPU section, set before load. */
 const volatile __s64 tick_from_rq = 0;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, ENERGAT_MAX_CPUS); /* set to the possible CPUs by user space */
-	__type(key, __u32);
-	__type(value, struct energat_cpu);
-} cpus SEC(".maps");
 
 /* Without CONFIG_FAIR_GROUP_SCHED a cfs_rq is the one inside its rq. */
 struct cfs_rq___rq {

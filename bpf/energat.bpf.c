@@ -11,10 +11,11 @@
  * by tid, read with probe reads and bpf_ktime_get_ns(); a hash entry stays
  * until user space has read it.
  *
- * Interval boundaries need no program: user space wakes a pinned thread on
- * every CPU, and the switch to it charges whatever ran there up to then.
- * Each CPU's busy and idle time comes from cpu_idle.bpf.c where the
- * kernel allows, from the switch handler's clock otherwise.
+ * Interval boundaries need no program here: user space wakes a pinned
+ * thread on every CPU, and the switch to it charges whatever ran there up
+ * to then. Each CPU's busy and idle time comes from cpu_idle.bpf.c, run on
+ * each CPU then, where the kernel allows; from a switch handler's clock
+ * otherwise.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -22,6 +23,7 @@
 #include <bpf/bpf_core_read.h>
 #include "energat.h"
 #include "task_record.h"
+#include "cpu_slots.h"
 
 #define TASK_DEAD 0x00000080 /* include/linux/sched.h */
 
@@ -48,14 +50,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } targets SEC(".maps");
-
-/* Indexed by CPU id: a plain array's lookup is inlined, a per-CPU array's is a call. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, ENERGAT_MAX_CPUS); /* set to the possible CPUs by user space */
-	__type(key, __u32);
-	__type(value, struct energat_cpu);
-} cpus SEC(".maps");
 
 /* raw_tp flavour: the task switched in last on each CPU, to seed a thread first seen. */
 struct cpu_in {
@@ -113,7 +107,7 @@ static __always_inline bool is_target(__u32 tgid)
  * CONFIG_FAIR_GROUP_SCHED (set by every major distribution); without it,
  * or in raw_tp, the monotonic clock. Either is read on every switch.
  */
-static __always_inline __u64 read_clock(struct task_struct *prev, bool direct)
+static __always_inline __u64 switch_clock(struct task_struct *prev, bool direct)
 {
 	if (direct && bpf_core_field_exists(prev->se.cfs_rq))
 		return prev->se.cfs_rq->rq->clock;
@@ -292,7 +286,7 @@ int BPF_PROG(sched_switch_clock, bool preempt, struct task_struct *prev, struct 
 	struct energat_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
 
 	if (c)
-		account_cpu(c, read_clock(prev, true), !prev->pid);
+		account_cpu(c, switch_clock(prev, true), !prev->pid);
 	if (task_state(prev) == TASK_DEAD)
 		send_task(prev, ENERGAT_EV_FINAL);
 	return 0;
@@ -446,7 +440,7 @@ int BPF_PROG(sched_switch_raw, bool preempt, struct task_struct *prev, struct ta
 		return 0;
 	if (tid)
 		charge_raw(prev, tid, cpu, false);
-	account_cpu(c, read_clock(prev, false), !tid);
+	account_cpu(c, switch_clock(prev, false), !tid);
 	in = bpf_map_lookup_elem(&cpu_ins, &zero);
 	if (in) {
 		in->tid = BPF_CORE_READ(next, pid);

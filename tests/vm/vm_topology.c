@@ -195,8 +195,9 @@ static void charge_per_socket(int raw)
 	struct tracer *t = open_tracer(getpid(), raw);
 	int s;
 
-	printf("  flavour %s%s\n", tracer_flavour(t),
-	       !raw && strcmp(tracer_flavour(t), "tp_btf") ? " (FALLBACK from tp_btf)" : "");
+	printf("  flavour %s%s, CPU busy/idle from the %s\n", tracer_flavour(t),
+	       !raw && strcmp(tracer_flavour(t), "tp_btf") ? " (FALLBACK from tp_btf)" : "",
+	       tracer_cpu_clock(t));
 	if (!raw)
 		assert_string_equal(tracer_flavour(t), "tp_btf");
 	for (s = 0; s < topo.nr_sockets; s++) {

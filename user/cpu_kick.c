@@ -27,6 +27,8 @@ struct cpu_kick {
 	_Atomic unsigned int gen; /* bumped by each kick; the threads wait on it */
 	_Atomic unsigned int acks; /* bumped by each thread that ran; the kicker waits on it */
 	_Atomic int stop;
+	cpu_kick_fn fn;
+	void *arg;
 	int n;
 	struct kick_thread *t;
 };
@@ -50,7 +52,9 @@ static void *kick_main(void *arg)
 			futex(&k->gen, FUTEX_WAIT_PRIVATE, g, NULL);
 			continue;
 		}
-		/* Running is the whole job: the switch here was the boundary. */
+		/* Running is the job: the switch here was the boundary. */
+		if (k->fn)
+			k->fn(me->cpu, k->arg);
 		atomic_store(&me->ack, g);
 		atomic_fetch_add(&k->acks, 1);
 		futex(&k->acks, FUTEX_WAKE_PRIVATE, 1, NULL);
@@ -93,7 +97,7 @@ static int start_one(struct kick_thread *t)
 	return -ret;
 }
 
-int cpu_kick_start(const int *cpus, int n, struct cpu_kick **out)
+int cpu_kick_start(const int *cpus, int n, cpu_kick_fn fn, void *arg, struct cpu_kick **out)
 {
 	struct cpu_kick *k = calloc(1, sizeof(*k));
 	int i, ret = 0;
@@ -106,6 +110,8 @@ int cpu_kick_start(const int *cpus, int n, struct cpu_kick **out)
 		free(k);
 		return -ENOMEM;
 	}
+	k->fn = fn;
+	k->arg = arg;
 	for (i = 0; i < n; i++) {
 		struct kick_thread *t = &k->t[k->n];
 
@@ -124,6 +130,16 @@ int cpu_kick_start(const int *cpus, int n, struct cpu_kick **out)
 cleanup:
 	cpu_kick_stop(k);
 	return ret;
+}
+
+int cpu_kick_covers(const struct cpu_kick *k, int cpu)
+{
+	int i;
+
+	for (i = 0; i < k->n; i++)
+		if (k->t[i].cpu == cpu)
+			return 1;
+	return 0;
 }
 
 static long ms_left(const struct timespec *end)

@@ -10,8 +10,17 @@
 
 struct cpu_kick;
 
-/* One thread per CPU in cpus[0..n). A CPU that refuses the pinning is left out. */
-int cpu_kick_start(const int *cpus, int n, struct cpu_kick **out);
+/* Run by each thread, on its CPU, at each kick (before it counts as run). */
+typedef void (*cpu_kick_fn)(int cpu, void *arg);
+
+/*
+ * One thread per CPU in cpus[0..n). A CPU that refuses the pinning is left
+ * out. fn may be NULL.
+ */
+int cpu_kick_start(const int *cpus, int n, cpu_kick_fn fn, void *arg, struct cpu_kick **out);
+
+/* Whether cpu has a thread. */
+int cpu_kick_covers(const struct cpu_kick *k, int cpu);
 
 /*
  * Wake every thread and wait until each has run, or timeout_ms (a CPU held

@@ -43,6 +43,7 @@ struct tracer {
 	struct bpf_link *iter; /* tp_btf: the task iterator */
 	struct walk_bpf *walk_skel; /* tp_btf on 6.7+: the listing in one walk */
 	struct cpu_idle_bpf *idle_skel; /* the kernel's idle accounting, where readable */
+	int idle_fd; /* its program, for the kick threads; -1 without */
 	struct bpf_link *walk;
 	char *iter_buf;
 	const struct topology *topo;
@@ -313,17 +314,38 @@ static void load_walk(struct tracer *t)
 	t->walk_skel = w;
 }
 
-/* Run cpu_idle_snap on one CPU (here if cpu < 0): there, or through an interrupt. */
-static int snap_idle(struct tracer *t, int cpu)
+/* Run cpu_idle_snap on cpu: at once if the caller is there, else through an interrupt. */
+static int snap_idle(int prog_fd, int cpu)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .flags = BPF_F_TEST_RUN_ON_CPU, .cpu = cpu);
 
-	if (cpu >= 0) {
-		opts.flags = BPF_F_TEST_RUN_ON_CPU;
-		opts.cpu = cpu;
-	}
+	return bpf_prog_test_run_opts(prog_fd, &opts);
+}
 
-	return bpf_prog_test_run_opts(bpf_program__fd(t->idle_skel->progs.cpu_idle_snap), &opts);
+/* Each kick thread reads its CPU's idle time right after the boundary's switch. */
+static void kick_snap(int cpu, void *arg)
+{
+	int fd = __atomic_load_n(&((struct tracer *)arg)->idle_fd, __ATOMIC_ACQUIRE);
+
+	if (fd >= 0)
+		snap_idle(fd, cpu);
+}
+
+/*
+ * A boundary: a switch on every CPU, which books what ran there up to now,
+ * and each CPU's idle time read there. A CPU without a kick thread (one
+ * that refused the pinning) is read through an interrupt instead; waiting
+ * for other CPUs from the kernel is what the kick threads spare.
+ */
+static void boundary(struct tracer *t)
+{
+	int i;
+
+	cpu_kick_all(t->kick, KICK_TIMEOUT_MS);
+	for (i = 0; t->idle_fd >= 0 && i < t->topo->nr_cpus; i++)
+		if (!cpu_kick_covers(t->kick, t->topo->cpus[i]))
+			snap_idle(t->idle_fd,
+				  t->topo->cpus[i]); /* offline: keeps its last values */
 }
 
 /*
@@ -336,11 +358,9 @@ static int idle_agrees(struct tracer *t, const char *procfs_root)
 {
 	const double tick_ns = 1e9 / sysconf(_SC_CLK_TCK);
 	char *buf = NULL, *line, *save = NULL;
-	int i, agree = 0;
+	int agree = 0;
 
-	for (i = 0; i < t->topo->nr_cpus; i++)
-		if (snap_idle(t, t->topo->cpus[i]))
-			return 0;
+	boundary(t);
 	if (read_file_alloc(procfs_root ? procfs_root : "/proc", "/stat", &buf) < 0)
 		return 0;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -349,7 +369,7 @@ static int idle_agrees(struct tracer *t, const char *procfs_root)
 		__u32 cpu;
 		int id;
 
-		/* Only the CPUs snapped above. */
+		/* Only the CPUs read above; one not read (still 0) disagrees. */
 		if (parse_stat_cpu_line(line, strlen(line), &id, v) || id >= ENERGAT_MAX_CPUS ||
 		    t->topo->cpu_socket[id] < 0)
 			continue;
@@ -382,10 +402,16 @@ static void load_idle(struct tracer *t, const struct tracer_opts *o, __s64 tick_
 	bpf_map__set_max_entries(c->maps.cpus, t->ncpus_possible);
 	c->rodata->tick_from_rq = tick_from_rq;
 	t->idle_skel = c;
-	if (cpu_idle_bpf__load(c) || !idle_agrees(t, o->procfs_root)) {
-		cpu_idle_bpf__destroy(c);
-		t->idle_skel = NULL;
+	if (!cpu_idle_bpf__load(c)) {
+		__atomic_store_n(&t->idle_fd, bpf_program__fd(c->progs.cpu_idle_snap),
+				 __ATOMIC_RELEASE);
+		if (idle_agrees(t, o->procfs_root))
+			return;
 	}
+	/* The kick threads are idle between boundaries: none uses the fd now. */
+	__atomic_store_n(&t->idle_fd, -1, __ATOMIC_RELEASE);
+	cpu_idle_bpf__destroy(c);
+	t->idle_skel = NULL;
 }
 
 /* list_walk iterates this process's threads: one always exists while it reads. */
@@ -545,6 +571,13 @@ int tracer_open(const struct tracer_opts *o, struct tracer **out, char *err, siz
 		goto cleanup;
 	}
 
+	t->idle_fd = -1;
+	ret = cpu_kick_start(t->topo->cpus, t->topo->nr_cpus, kick_snap, t, &t->kick);
+	if (ret) {
+		errmsg_set(err, errlen, "failed to start the per-CPU boundary threads: %s",
+			   strerror(-ret));
+		goto cleanup;
+	}
 	t->skel = energat_bpf__open_opts(&open_opts);
 	if (!t->skel) {
 		ret = -errno;
@@ -608,12 +641,6 @@ int tracer_open(const struct tracer_opts *o, struct tracer **out, char *err, siz
 	}
 	if (!t->system_wide)
 		seed_descendants(t, o);
-	ret = cpu_kick_start(t->topo->cpus, t->topo->nr_cpus, &t->kick);
-	if (ret) {
-		errmsg_set(err, errlen, "failed to start the per-CPU boundary threads: %s",
-			   strerror(-ret));
-		goto cleanup;
-	}
 	t->skel->bss->attach_ns = now_ns();
 	ret = attach(t);
 	if (ret) {
@@ -833,7 +860,7 @@ int tracer_sample(struct tracer *t, struct tracer_sample *s)
 {
 	size_t nr_gone;
 	__u64 now;
-	int i, ret;
+	int ret;
 
 	memset(s, 0, sizeof(*s));
 	/* Sized by the last interval's threads: shrinks after a burst. */
@@ -841,12 +868,7 @@ int tracer_sample(struct tracer *t, struct tracer_sample *s)
 	t->out.len = 0;
 	t->apply_err = 0;
 
-	/* The boundary: a switch on every CPU books what ran there up to now. */
-	cpu_kick_all(t->kick, KICK_TIMEOUT_MS);
-	/* A CPU gone offline keeps its last values. */
-	if (t->idle_skel)
-		for (i = 0; i < t->topo->nr_cpus; i++)
-			snap_idle(t, t->topo->cpus[i]);
+	boundary(t);
 	now = now_ns();
 	s->ts_ns = now;
 	s->dt_sec = t->last_ts ? (now - t->last_ts) / 1e9 : 0;

@@ -343,7 +343,7 @@ def analysis(ev, abl, wl, sc, ch):
         sh = profile_share(
             "profile_scale_10000",
             ("bpf_seq_read", "bpf_iter_task_next", "epoll_wait", "tt_apply", "tt_find",
-             "tt_flush", "tt_prefetch", "session_step", "keysort", "smp_call_function_single"),
+             "tt_flush", "tt_prefetch", "session_step", "keysort"),
         )
         if sh:
             p(
@@ -363,9 +363,7 @@ def analysis(ev, abl, wl, sc, ch):
             )
             p(
                 f"- {sh['epoll_wait']:.0f} %: sleeping and waking up; system-wide the "
-                "session sleeps to the boundary (it woke every 100 ms before), and "
-                f"{sh['smp_call_function_single']:.0f} % is reading each CPU's idle time "
-                "on that CPU."
+                "session sleeps to the boundary (it woke every 100 ms before)."
             )
         p()
     sh_ch = profile_share("profile_churn", ("epoll_wait", "map_delete_elem"))

@@ -342,10 +342,12 @@ static void boundary(struct tracer *t)
 	int i;
 
 	cpu_kick_all(t->kick, KICK_TIMEOUT_MS);
-	for (i = 0; t->idle_fd >= 0 && i < t->topo->nr_cpus; i++)
+	if (t->idle_fd < 0)
+		return;
+	/* A CPU gone offline keeps its last values. */
+	for (i = 0; i < t->topo->nr_cpus; i++)
 		if (!cpu_kick_covers(t->kick, t->topo->cpus[i]))
-			snap_idle(t->idle_fd,
-				  t->topo->cpus[i]); /* offline: keeps its last values */
+			snap_idle(t->idle_fd, t->topo->cpus[i]);
 }
 
 /*
@@ -378,20 +380,18 @@ static int idle_agrees(struct tracer *t, const char *procfs_root)
 					 0))
 			continue;
 		/* Ticks are rounded down, and the two reads are some microseconds apart. */
-		if (fabs((v[3] + v[4]) * tick_ns - (double)c.idle_ns) > 50e6) {
-			agree = 0;
+		agree = fabs((v[3] + v[4]) * tick_ns - (double)c.idle_ns) <= 50e6;
+		if (!agree)
 			break;
-		}
-		agree = 1;
 	}
 	free(buf);
 	return agree;
 }
 
 /*
- * cpu_idle.bpf.c, loaded before energat.bpf.c so that the switch handler
- * can be told to keep no clock. Optional: where the kernel's idle
- * accounting cannot be found or read, the switch handler keeps the clock.
+ * cpu_idle.bpf.c, loaded before energat.bpf.c so that configure() can pick
+ * the switch handler without a clock. Optional: where the kernel's idle
+ * accounting cannot be found or read, sched_switch_clock keeps the clock.
  */
 static void load_idle(struct tracer *t, const struct tracer_opts *o, __s64 tick_from_rq)
 {

@@ -5,117 +5,112 @@
 #include "thread_table.h"
 #include "vec.h"
 
-static size_t slot_of(const struct thread_table *tt, __u32 tid)
+static size_t slot_of(size_t cap, __u32 tid)
 {
 	/* Fibonacci hashing: tids are dense and sequential. */
-	return (size_t)((tid * 0x9E3779B97F4A7C15ull) >> 20) & (tt->cap - 1);
+	return (size_t)((tid * 0x9E3779B97F4A7C15ull) >> 20) & (cap - 1);
 }
 
 #define TT_MIN_CAP 64
 
-int tt_init(struct thread_table *tt, size_t cap_hint)
+/* The index slot holding tid, or the free slot where it would go. */
+static struct tt_slot *probe(struct tt_slot *index, size_t cap, __u32 tid)
 {
-	size_t cap = TT_MIN_CAP;
+	size_t i;
+
+	for (i = slot_of(cap, tid); index[i].pos && index[i].tid != tid; i = (i + 1) & (cap - 1))
+		;
+	return &index[i];
+}
+
+/* A fresh index with room for cap_hint entries, filled from the entries. */
+static int reindex(struct thread_table *tt, size_t cap_hint)
+{
+	struct tt_slot *index;
+	size_t cap = TT_MIN_CAP, i;
 
 	while (cap < cap_hint * 2)
 		cap <<= 1;
-	tt->slots = calloc(cap, sizeof(*tt->slots));
-	if (!tt->slots)
+	index = calloc(cap, sizeof(*index));
+	if (!index)
 		return -ENOMEM;
+	for (i = 0; i < tt->len; i++)
+		*probe(index, cap, tt->v[i].tid) = (struct tt_slot){ tt->v[i].tid, i + 1 };
+	free(tt->index);
+	tt->index = index;
 	tt->cap = cap;
-	tt->len = tt->peak = 0;
 	return 0;
+}
+
+int tt_init(struct thread_table *tt, size_t cap_hint)
+{
+	memset(tt, 0, sizeof(*tt));
+	return reindex(tt, cap_hint);
 }
 
 void tt_free(struct thread_table *tt)
 {
-	free(tt->slots);
-	tt->slots = NULL;
-	tt->cap = tt->len = tt->peak = 0;
+	free(tt->index);
+	free(tt->v);
+	memset(tt, 0, sizeof(*tt));
 }
 
 struct tt_entry *tt_find(const struct thread_table *tt, __u32 tid)
 {
-	size_t i;
+	const struct tt_slot *sl = probe(tt->index, tt->cap, tid);
 
-	for (i = slot_of(tt, tid); tt->slots[i].used; i = (i + 1) & (tt->cap - 1))
-		if (tt->slots[i].tid == tid)
-			return &tt->slots[i];
-	return NULL;
+	return sl->pos ? &tt->v[sl->pos - 1] : NULL;
 }
 
 void tt_prefetch(const struct thread_table *tt, __u32 tid)
 {
-	const char *p = (const char *)&tt->slots[slot_of(tt, tid)];
-	size_t off;
-
-	for (off = 0; off < sizeof(struct tt_entry); off += 64)
-		__builtin_prefetch(p + off, 1);
-}
-
-/* Rehash into a table sized for cap_hint entries. */
-static int resize(struct thread_table *tt, size_t cap_hint)
-{
-	struct thread_table fresh;
-	size_t i;
-	int err;
-
-	err = tt_init(&fresh, cap_hint);
-	if (err)
-		return err;
-	for (i = 0; i < tt->cap; i++) {
-		struct tt_entry *e = &tt->slots[i];
-		size_t j;
-
-		if (!e->used)
-			continue;
-		for (j = slot_of(&fresh, e->tid); fresh.slots[j].used;
-		     j = (j + 1) & (fresh.cap - 1))
-			;
-		fresh.slots[j] = *e;
-		fresh.len++;
-	}
-	fresh.peak = tt->peak;
-	tt_free(tt);
-	*tt = fresh;
-	return 0;
+	__builtin_prefetch(&tt->index[slot_of(tt->cap, tid)]);
 }
 
 static struct tt_entry *insert(struct thread_table *tt, __u32 tid)
 {
-	size_t i;
+	struct tt_entry *e;
 
-	if ((tt->len + 1) * 2 > tt->cap && resize(tt, tt->cap))
+	if ((tt->len + 1) * 2 > tt->cap && reindex(tt, tt->cap))
 		return NULL;
-	for (i = slot_of(tt, tid); tt->slots[i].used; i = (i + 1) & (tt->cap - 1))
-		;
-	memset(&tt->slots[i], 0, sizeof(tt->slots[i]));
-	tt->slots[i].used = 1;
-	tt->slots[i].tid = tid;
-	if (++tt->len > tt->peak)
+	if (tt->len == tt->cap_v && vec_fit(&tt->v, &tt->cap_v, tt->len + 1, sizeof(*tt->v)))
+		return NULL;
+	e = &tt->v[tt->len++];
+	memset(e, 0, sizeof(*e));
+	e->tid = tid;
+	*probe(tt->index, tt->cap, tid) = (struct tt_slot){ tid, tt->len };
+	if (tt->len > tt->peak)
 		tt->peak = tt->len;
-	return &tt->slots[i];
+	return e;
 }
 
-/* Backward-shift deletion keeps linear probing chains intact without tombstones. */
-static void remove_slot(struct thread_table *tt, struct tt_entry *e)
+/*
+ * The last entry moves into e's place. In the index, backward-shift
+ * deletion keeps linear probing chains intact without tombstones.
+ */
+static void remove_entry(struct thread_table *tt, struct tt_entry *e)
 {
-	size_t mask = tt->cap - 1, hole = (size_t)(e - tt->slots), i = hole;
+	size_t mask = tt->cap - 1, hole = (size_t)(probe(tt->index, tt->cap, e->tid) - tt->index);
+	size_t i = hole;
 
 	for (;;) {
 		size_t home;
 
 		i = (i + 1) & mask;
-		if (!tt->slots[i].used)
+		if (!tt->index[i].pos)
 			break;
-		home = slot_of(tt, tt->slots[i].tid);
+		home = slot_of(tt->cap, tt->index[i].tid);
 		/* Move i into the hole unless its home lies cyclically in (hole, i]. */
 		if (((i - home) & mask) >= ((i - hole) & mask)) {
-			tt->slots[hole] = tt->slots[i];
+			tt->index[hole] = tt->index[i];
 			hole = i;
 		}
 	}
-	tt->slots[hole].used = 0;
+	tt->index[hole].pos = 0;
+	if (e != &tt->v[tt->len - 1]) {
+		*e = tt->v[tt->len - 1];
+		probe(tt->index, tt->cap, e->tid)->pos = (__u32)(e - tt->v) + 1;
+	}
 	tt->len--;
 }
 
@@ -170,7 +165,7 @@ int tt_apply(struct thread_table *tt, const struct energat_thread *t, enum tt_so
 		/* tid reused: the previous thread is over. */
 		if (pending(e) && (err = deltas_push(out, e)))
 			return err;
-		remove_slot(tt, e);
+		remove_entry(tt, e);
 		e = NULL;
 	}
 	if (!e) {
@@ -201,25 +196,21 @@ int tt_flush(struct thread_table *tt, struct thread_deltas *out)
 	size_t i;
 	int err;
 
-	for (i = 0; i < tt->cap; i++) {
-		struct tt_entry *e = &tt->slots[i];
+	for (i = 0; i < tt->len; i++) {
+		struct tt_entry *e = &tt->v[i];
 
-		if (!e->used)
-			continue;
 		if (pending(e) && (err = deltas_push(out, e)))
 			return err;
 		if (e->flags & TT_EXITED)
 			e->flags |= TT_REPORTED;
 		memset(e->delta, 0, sizeof(e->delta));
 	}
-	/* Separate pass: a removal may shift an entry into the slot just examined. */
-	for (i = 0; i < tt->cap;) {
-		struct tt_entry *e = &tt->slots[i];
+	/* Separate pass: a removal moves the last entry into the one just examined. */
+	for (i = 0; i < tt->len;) {
+		struct tt_entry *e = &tt->v[i];
 
-		if (!e->used) {
-			i++;
-		} else if (!(e->flags & TT_SEEN)) {
-			remove_slot(tt, e);
+		if (!(e->flags & TT_SEEN)) {
+			remove_entry(tt, e);
 		} else {
 			e->flags &= ~TT_SEEN;
 			i++;
@@ -233,8 +224,10 @@ int tt_flush(struct thread_table *tt, struct thread_deltas *out)
 	 * by the survivors would rehash it twice an interval. A failed shrink
 	 * is harmless.
 	 */
-	if (tt->cap > TT_MIN_CAP && tt->peak * 8 < tt->cap)
-		resize(tt, tt->peak);
+	if (tt->cap > TT_MIN_CAP && tt->peak * 8 < tt->cap) {
+		reindex(tt, tt->peak);
+		vec_fit(&tt->v, &tt->cap_v, tt->peak, sizeof(*tt->v));
+	}
 	tt->peak = tt->len;
 	return 0;
 }

@@ -25,21 +25,34 @@ enum tt_source {
 	TT_FROM_FINAL, /* a switch-out after exit: only for a thread still known */
 };
 
-/* What a lookup probes comes first: one cache line per probed slot. */
 struct tt_entry {
 	__u32 tid, pid;
 	__u32 flags;
-	__u32 used;
+	__u32 pad;
 	__u64 start_ns;
 	__u64 last[ENERGAT_MAX_SOCKETS]; /* last cumulative ns seen */
 	__u64 delta[ENERGAT_MAX_SOCKETS]; /* ns accumulated in the current interval */
 	char comm[ENERGAT_COMM_LEN];
 };
 
+/* An index slot: a tid and where its entry is (1-based; 0: the slot is free). */
+struct tt_slot {
+	__u32 tid;
+	__u32 pos;
+};
+
+/*
+ * Entries are dense, in the order threads were first seen, which is the
+ * order the kernel lists them in: the interval's pass over them is
+ * sequential and touches no free slot. The hash index beside them is 8
+ * bytes a slot, small enough to stay in cache. Entry pointers stay valid
+ * until the next tt_apply() or tt_flush().
+ */
 struct thread_table {
-	struct tt_entry *slots;
-	size_t cap; /* power of two */
-	size_t len;
+	struct tt_slot *index;
+	size_t cap; /* index slots: a power of two, at least twice len */
+	struct tt_entry *v;
+	size_t len, cap_v;
 	size_t peak; /* most entries held since the last flush */
 };
 
@@ -62,8 +75,8 @@ void tt_free(struct thread_table *tt);
 struct tt_entry *tt_find(const struct thread_table *tt, __u32 tid);
 
 /*
- * Start loading tid's slot into the cache. A lookup in a table of many
- * threads is a cache miss; issued a few records ahead, misses overlap.
+ * Start loading tid's index slot into the cache. A lookup in a table of
+ * many threads is a cache miss; issued a few records ahead, misses overlap.
  */
 void tt_prefetch(const struct thread_table *tt, __u32 tid);
 

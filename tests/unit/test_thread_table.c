@@ -253,6 +253,72 @@ static void test_steady_churn_keeps_size(void **state)
 	tt_free(&tt);
 }
 
+/*
+ * Rounds of random listings, exits and tid reuse over 3,000 tids, against
+ * a plain array per tid: every delta is exact and every listed thread
+ * stays findable while removals move entries around and the index grows
+ * and shrinks.
+ */
+#define REF_TIDS 3000
+static void test_random_against_reference(void **state)
+{
+	/* seen: what the table last got for a tid listed last round, else 0 */
+	static __u64 cum[REF_TIDS + 1], seen[REF_TIDS + 1], start[REF_TIDS + 1];
+	struct thread_table tt;
+	struct thread_deltas out = { 0 };
+	unsigned int seed = 12345, round;
+	__u32 tid;
+
+	(void)state;
+	assert_int_equal(tt_init(&tt, 1), 0);
+	for (round = 0; round < 40; round++) {
+		__u64 want[REF_TIDS + 1] = { 0 };
+		unsigned int listed = 0;
+		size_t i;
+
+		out.len = 0;
+		/* Early rounds list most tids, later ones few: the table grows, then shrinks. */
+		for (tid = 1; tid <= REF_TIDS; tid++) {
+			struct energat_thread a;
+			unsigned int r = rand_r(&seed) % 100;
+
+			if (r >= (round < 20 ? 90u : 5u)) {
+				seen[tid] = 0; /* not listed: gone */
+				continue;
+			}
+			/* A tid not listed last round, or 1 in 100, is a new thread. */
+			if (r == 0 || !seen[tid])
+				start[tid]++, cum[tid] = 0;
+			cum[tid] += 1 + rand_r(&seed) % 1000;
+			a = carrier(tid, start[tid], cum[tid], 0);
+			assert_int_equal(tt_apply(&tt, &a, TT_FROM_LIST, &out), 0);
+			want[tid] = r == 0 ? cum[tid] : cum[tid] - seen[tid];
+			seen[tid] = cum[tid];
+			listed++;
+		}
+		assert_int_equal(tt_flush(&tt, &out), 0);
+		assert_int_equal(tt.len, listed);
+		for (i = 0; i < out.len; i++) {
+			const struct thread_delta *d = &out.v[i];
+
+			if (d->start_ns != start[d->tid])
+				continue; /* an old thread under a reused tid: its earlier rounds' rest */
+			assert_int_equal(d->ns[0], want[d->tid]);
+			want[d->tid] = 0;
+		}
+		for (tid = 1; tid <= REF_TIDS; tid++) {
+			assert_int_equal(want[tid], 0);
+			if (seen[tid])
+				assert_int_equal(tt_find(&tt, tid)->last[0], seen[tid]);
+			else
+				assert_null(tt_find(&tt, tid));
+		}
+	}
+	assert_true(tt.cap <= 1024);
+	deltas_free(&out);
+	tt_free(&tt);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +329,7 @@ int main(void)
 		cmocka_unit_test(test_many_threads),
 		cmocka_unit_test(test_shrinks_after_burst),
 		cmocka_unit_test(test_steady_churn_keeps_size),
+		cmocka_unit_test(test_random_against_reference),
 	};
 
 	return cmocka_run_group_tests_name("thread_table", tests, NULL, NULL);

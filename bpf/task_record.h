@@ -9,6 +9,7 @@
 
 /* Set by user space between open and load. */
 const volatile __u32 targ_all = 0; /* 1: system-wide, every thread */
+const volatile __u32 one_socket = 0; /* 1: every CPU on socket 0 */
 
 /* tp_btf flavour: one per traced task, freed with it. */
 struct {
@@ -91,6 +92,17 @@ static __always_inline bool task_record(struct task_struct *task, struct energat
 	struct energat_task *s = NULL;
 	__u64 sum = task->se.sum_exec_runtime, base = 0;
 
+	/*
+	 * System-wide on one socket no task has storage (nothing migrates
+	 * between sockets) and all time is socket 0's: two task_struct cache
+	 * lines fewer per task, in a walk that finds every task cold.
+	 */
+	if (targ_all && one_socket) {
+		r->ns[0] = sum;
+		r->run_sum = sum;
+		fill_record(r, task, task->pid, task->tgid, true);
+		return true;
+	}
 	/*
 	 * System-wide, few tasks have storage: a plain load of the task's
 	 * storage pointer skips the helper (its locking) for the rest.

@@ -399,7 +399,9 @@ static void sample_proc(struct session *s, int pid, int k)
 /*
  * One memory sample: the sockets' MemUsed and the target's processes (the
  * tracer among them). Reading every process's numa_maps each interval is
- * the prototype's cost: system-wide, only the tracer's own is read here.
+ * the prototype's cost: system-wide, sample_rss() does without. Not even
+ * the tracer's own: walking its page tables was 5% of its CPU at 10,000
+ * threads.
  */
 static void sample_memory(struct session *s)
 {
@@ -409,10 +411,8 @@ static void sample_memory(struct session *s)
 		return;
 	s->next_sample++;
 	sample_nodes(s, k);
-	if (!target_mode(s)) {
-		sample_proc(s, s->self, k);
-		return;
-	}
+	if (!target_mode(s))
+		return; /* sample_rss() covers every process, the tracer too */
 	n = tracer_target_pids(s->tracer, s->target_pids, MAX_TARGET_PIDS);
 	for (i = 0; i < n; i++)
 		sample_proc(s, s->target_pids[i], k);
@@ -585,8 +585,7 @@ static void sample_rss(struct session *s)
 				cpu[sock] += r->threads[n].cpu_ns[sock];
 				total += r->threads[n].cpu_ns[sock];
 			}
-		if ((pid_t)r->threads[i].pid != s->self && total > 0 &&
-		    !proc_rss_bytes(s->o.procfs_root, r->threads[i].pid, &rss) &&
+		if (total > 0 && !proc_rss_bytes(s->o.procfs_root, r->threads[i].pid, &rss) &&
 		    (p = proc_mem_get(s, r->threads[i].pid)))
 			for (sock = 0; sock < r->nr_sockets; sock++)
 				for (k = 0; k < s->nr_samples; k++)

@@ -193,6 +193,7 @@ static int configure(struct tracer *t, const struct tracer_opts *o)
 	unsigned int max_threads = o->max_threads;
 
 	skel->rodata->targ_all = t->system_wide;
+	skel->rodata->one_socket = o->topo->nr_sockets == 1;
 	if (t->idle_skel &&
 	    bpf_map__reuse_fd(skel->maps.cpus, bpf_map__fd(t->idle_skel->maps.cpus)))
 		return -errno;
@@ -304,6 +305,7 @@ static void load_walk(struct tracer *t)
 	if (!w)
 		return;
 	w->rodata->targ_all = skel->rodata->targ_all;
+	w->rodata->one_socket = skel->rodata->one_socket;
 	if (bpf_map__reuse_fd(w->maps.tasks, bpf_map__fd(skel->maps.tasks)) ||
 	    bpf_map__reuse_fd(w->maps.cpu_sockets, bpf_map__fd(skel->maps.cpu_sockets)) ||
 	    bpf_map__reuse_fd(w->maps.events, bpf_map__fd(skel->maps.events)) ||

@@ -71,7 +71,8 @@ fi
 	echo "bench: $BUILD/energat-bpf is missing: run 'make bench'" >&2
 	exit 1
 }
-for t in evcost empty_loader swtrace threads churn empty.bpf.o warm.bpf.o ablate.bpf.o exittail.bpf.o; do
+for t in evcost empty_loader swtrace threads churn walkfloor empty.bpf.o warm.bpf.o ablate.bpf.o \
+	exittail.bpf.o walkfloor.bpf.o; do
 	if [ ! -e "$B/$t" ]; then
 		echo "bench: $B/$t is missing: run 'make bench'" >&2
 		exit 1
@@ -307,6 +308,11 @@ want 3 && for n in $SCALE_COUNTS; do
 	stop_bg
 	BG_PID=$TOP
 	stop_bg
+	# What the listing's walk alone costs over these threads: its floor.
+	if [ "$n" = 10000 ]; then
+		note walkfloor "$B/walkfloor" "$B/walkfloor.bpf.o" "$REPS" 1000
+		"$B/walkfloor" "$B/walkfloor.bpf.o" "$REPS" 1000 >"$OUT/walkfloor_$n.json"
+	fi
 	note prototype "$PY" bench/prototype_poll.py THREADS_PID "$REPS" 0.3
 	"$PY" bench/prototype_poll.py "$TPID" "$REPS" 0.3 >"$OUT/proto_$n.json"
 	BG_PID=$TPID

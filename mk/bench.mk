@@ -4,11 +4,11 @@
 
 BENCH_BUILD := $(BUILD)/bench
 BENCH_BPF_OBJS := $(BENCH_BUILD)/empty.bpf.o $(BENCH_BUILD)/warm.bpf.o $(BENCH_BUILD)/ablate.bpf.o \
-	$(BENCH_BUILD)/exittail.bpf.o
+	$(BENCH_BUILD)/exittail.bpf.o $(BENCH_BUILD)/walkfloor.bpf.o
 # Workloads: no BPF, no library.
 BENCH_TOOLS := $(BENCH_BUILD)/threads $(BENCH_BUILD)/churn
 # Linked with the library: the tracer as the CLI runs it.
-BENCH_LIB_TOOLS := $(BENCH_BUILD)/evcost $(BENCH_BUILD)/empty_loader
+BENCH_LIB_TOOLS := $(BENCH_BUILD)/evcost $(BENCH_BUILD)/empty_loader $(BENCH_BUILD)/walkfloor
 # Extra arguments for bench/run.sh, e.g. BENCH_ARGS=--quick.
 BENCH_ARGS ?=
 

@@ -144,4 +144,22 @@ int BPF_PROG(target_bit, bool preempt, struct task_struct *prev, struct task_str
 	return 0;
 }
 
+#define TASK_DEAD 0x00000080 /* include/linux/sched.h */
+
+/* Stands for send_task(): only called for a dying task. */
+static __noinline int dying(struct task_struct *t)
+{
+	return t->pid;
+}
+
+/* The tracer's handler as it is (sched_switch_btf): the state test, the call out of line. */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(dead_check, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
+{
+	if (prev_state == TASK_DEAD)
+		dying(prev);
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -620,6 +620,8 @@ def main():
             "thread_hash": "lookup + write in a 65,536-entry hash by tid (the `threads` map)",
             "target_miss": "miss in a 16,384-entry hash by tgid (the `targets` filter)",
             "target_bit": "the same filter as a bit test in a per-tgid bitmap (array map)",
+            "dead_check": "the tracer's handler as it is: prev_state == TASK_DEAD, and a "
+            "call out of line for a dying task",
         }
         for name in what:
             if name in abl:

@@ -61,6 +61,9 @@ fi
 # processes over socketpairs; pipe: two tasks ping-ponging, nothing but
 # context switches.
 MSG=(perf bench -f simple sched messaging -g 2 -l 100)
+# Per-event cost: four times the messages, about 12,000 switches a run
+# instead of 3,000, so that one run's figure is not a few cold switches.
+MSG_EV=(perf bench -f simple sched messaging -g 2 -l 400)
 PIPE=(perf bench -f simple sched pipe -l 20000)
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -193,17 +196,17 @@ want 1 && section 1 "1/5 per-event cost"
 want 1 && for ((r = 1; r <= REPS; r++)); do
 	first=(--warm "$B/warm.bpf.o")
 	((r % 2)) || first+=(--extra-first)
-	run ev-sys "$B/evcost" --mode sys --extra "$B/empty.bpf.o" "${first[@]}" -- "${MSG[@]}" \
+	run ev-sys "$B/evcost" --mode sys --extra "$B/empty.bpf.o" "${first[@]}" -- "${MSG_EV[@]}" \
 		>"$OUT/ev_sys_msg_$r.json"
 	run ev-sys-pipe "$B/evcost" --mode sys --extra "$B/empty.bpf.o" "${first[@]}" -- "${PIPE[@]}" \
 		>"$OUT/ev_sys_pipe_$r.json"
 	run ev-target "$B/evcost" --mode target --extra "$B/empty.bpf.o" "${first[@]}" -- \
-		"${MSG[@]}" >"$OUT/ev_target_msg_$r.json"
+		"${MSG_EV[@]}" >"$OUT/ev_target_msg_$r.json"
 	run ev-other "$B/evcost" --mode other --extra "$B/empty.bpf.o" "${first[@]}" -- \
-		"${MSG[@]}" >"$OUT/ev_other_msg_$r.json"
+		"${MSG_EV[@]}" >"$OUT/ev_other_msg_$r.json"
 done
 want 1 && for ((r = 1; r <= 5; r++)); do
-	run ablate "$B/evcost" --mode none --extra "$B/ablate.bpf.o" -- "${MSG[@]}" \
+	run ablate "$B/evcost" --mode none --extra "$B/ablate.bpf.o" -- "${MSG_EV[@]}" \
 		>"$OUT/ablate_msg_$r.json"
 done
 

@@ -765,7 +765,8 @@ def main():
     if prof:
         p(
             "Where the tracer's CPU time goes at 10,000 threads (perf record -e cpu-clock "
-            "-g on the run above, over its middle intervals):"
+            "-g over the middle intervals of a second bench/swtrace run, after the one "
+            "measured above: sampling costs the sampled process CPU time):"
         )
         p()
         p(prof)

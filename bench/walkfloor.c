@@ -53,6 +53,7 @@ static void print_series(const char *name, const double *v, int n, int last)
 int main(int argc, char **argv)
 {
 	double cold[MAX_REPS], warm[MAX_REPS], iter[MAX_REPS];
+	struct bpf_program *p_read, *p_only;
 	struct bpf_object *obj = NULL;
 	unsigned int tasks = 0, period_ms;
 	int reps, r, fd_read, fd_only, ret = 1;
@@ -67,8 +68,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "walkfloor: cannot load %s\n", argv[1]);
 		goto cleanup;
 	}
-	fd_read = bpf_program__fd(bpf_object__find_program_by_name(obj, "walk_read"));
-	fd_only = bpf_program__fd(bpf_object__find_program_by_name(obj, "walk_only"));
+	p_read = bpf_object__find_program_by_name(obj, "walk_read");
+	p_only = bpf_object__find_program_by_name(obj, "walk_only");
+	if (!p_read || !p_only) {
+		fprintf(stderr, "walkfloor: %s lacks walk_read or walk_only\n", argv[1]);
+		goto cleanup;
+	}
+	fd_read = bpf_program__fd(p_read);
+	fd_only = bpf_program__fd(p_only);
 	for (r = 0; r < reps; r++) {
 		usleep(period_ms * 1000);
 		cold[r] = run_once(fd_read, &tasks);

@@ -82,12 +82,18 @@ def prog(d, prefix):
     return None, 0
 
 
+def empties(d):
+    """ns per switch of each empty program of the run (bench/empties.bpf.c)."""
+    return [p["ns"] / p["cnt"] for p in d["progs"] if p["name"].startswith("empty_switch") and p["cnt"]]
+
+
 def events(kind):
     rows = []
     for path in rep_files(f"ev_{kind}_*.json"):
         d = load(path)
         ours, cnt = prog(d, "sched_switch")
-        empty, _ = prog(d, "empty_switch")
+        e = empties(d)
+        empty = statistics.median(e) if e else None
         warm, _ = prog(d, "warm_switch")
         exit_ns, _ = prog(d, "sched_exit")
         fork_ns, _ = prog(d, "sched_fork")
@@ -95,6 +101,8 @@ def events(kind):
             {
                 "ours": ours,
                 "empty": empty,
+                "empty_lo": min(e) if e else None,
+                "empty_hi": max(e) if e else None,
                 "ratio": ours / empty if ours and empty else None,
                 "excess": ours - empty if ours and empty else None,
                 "warm": warm,
@@ -539,14 +547,18 @@ def main():
     p()
     flav = next((r["flavour"] for r in ev["sys_msg"] if r["flavour"]), "?")
     p(
-        f"ns per sched_switch of our program ({flav}) and of an empty tp_btf/sched_switch "
-        "program (bench/empty.bpf.c) attached side by side, from the kernel's own "
+        f"ns per sched_switch of our program ({flav}) and of empty tp_btf/sched_switch "
+        "programs (bench/empties.bpf.c) attached side by side, from the kernel's own "
         "statistics (`run_time_ns / run_cnt`, as `bpftool prog show` prints them, enabled "
         "with BPF_ENABLE_STATS = kernel.bpf_stats_enabled=1) over one workload run. "
-        "Both programs see the same switches. Whichever program runs first at a "
+        "All see the same switches. Identical empty programs do not cost the same: "
+        "from one instance to the next they differ by up to tens of ns in one run "
+        "(*empty instances* below; which instance is dearer changes with where it sits "
+        "and was loaded, not with its code). So *empty* is the median of three "
+        "instances. Whichever program runs first at a "
         "switch pays for what the switch left cold, more than a whole handler costs; "
-        "so a third, empty program (bench/warm.bpf.c) is attached before both and takes "
-        "that place, and every other repetition attaches the empty one before ours. "
+        "so another empty program (bench/warm.bpf.c) is attached before all and takes "
+        "that place, and every other repetition attaches the empty ones before ours. "
         "The ratio is taken within each repetition. *First place* is the warm-up "
         "program's own cost; *alone* estimates each program alone on the tracepoint, "
         "where it pays for the first place itself: (first place + ours − empty) ÷ "
@@ -554,11 +566,12 @@ def main():
     )
     p()
     p(
-        "| mode | workload | switches / run | ours, ns | empty, ns | ours − empty, ns | ratio "
+        "| mode | workload | switches / run | ours, ns | empty, ns | empty instances, "
+        "cheapest / dearest, ns | ours − empty, ns | ratio "
         "| ratio, ours before empty | ratio, empty before ours | first place, ns "
         "| ratio alone |"
     )
-    p("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    p("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     names = {
         "sys_msg": ("system-wide", "messaging"),
         "sys_pipe": ("system-wide", "pipe"),
@@ -571,7 +584,9 @@ def main():
             continue
         p(
             f"| {mode} | {wlname} | {fmt(col(rows, 'cnt'), 0)} | {fmt(col(rows, 'ours'))} | "
-            f"{fmt(col(rows, 'empty'))} | {fmt(col(rows, 'excess'), 0)} | "
+            f"{fmt(col(rows, 'empty'))} | "
+            f"{fmt(col(rows, 'empty_lo'), 0)} / {fmt(col(rows, 'empty_hi'), 0)} | "
+            f"{fmt(col(rows, 'excess'), 0)} | "
             f"{fmt(col(rows, 'ratio'), 2, '×')} | "
             f"{fmt(stats([r['ratio'] for r in rows if r['first'] == 'tracer']), 2, '×')} | "
             f"{fmt(stats([r['ratio'] for r in rows if r['first'] == 'empty']), 2, '×')} | "

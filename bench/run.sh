@@ -75,7 +75,7 @@ fi
 	exit 1
 }
 for t in evcost empty_loader swtrace threads churn walkfloor empty.bpf.o warm.bpf.o ablate.bpf.o \
-	exittail.bpf.o walkfloor.bpf.o; do
+	exittail.bpf.o walkfloor.bpf.o empties.bpf.o; do
 	if [ ! -e "$B/$t" ]; then
 		echo "bench: $B/$t is missing: run 'make bench'" >&2
 		exit 1
@@ -196,13 +196,13 @@ want 1 && section 1 "1/5 per-event cost"
 want 1 && for ((r = 1; r <= REPS; r++)); do
 	first=(--warm "$B/warm.bpf.o")
 	((r % 2)) || first+=(--extra-first)
-	run ev-sys "$B/evcost" --mode sys --extra "$B/empty.bpf.o" "${first[@]}" -- "${MSG_EV[@]}" \
+	run ev-sys "$B/evcost" --mode sys --extra "$B/empties.bpf.o" "${first[@]}" -- "${MSG_EV[@]}" \
 		>"$OUT/ev_sys_msg_$r.json"
-	run ev-sys-pipe "$B/evcost" --mode sys --extra "$B/empty.bpf.o" "${first[@]}" -- "${PIPE[@]}" \
+	run ev-sys-pipe "$B/evcost" --mode sys --extra "$B/empties.bpf.o" "${first[@]}" -- "${PIPE[@]}" \
 		>"$OUT/ev_sys_pipe_$r.json"
-	run ev-target "$B/evcost" --mode target --extra "$B/empty.bpf.o" "${first[@]}" -- \
+	run ev-target "$B/evcost" --mode target --extra "$B/empties.bpf.o" "${first[@]}" -- \
 		"${MSG_EV[@]}" >"$OUT/ev_target_msg_$r.json"
-	run ev-other "$B/evcost" --mode other --extra "$B/empty.bpf.o" "${first[@]}" -- \
+	run ev-other "$B/evcost" --mode other --extra "$B/empties.bpf.o" "${first[@]}" -- \
 		"${MSG_EV[@]}" >"$OUT/ev_other_msg_$r.json"
 done
 want 1 && for ((r = 1; r <= 5; r++)); do

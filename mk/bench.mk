@@ -4,7 +4,7 @@
 
 BENCH_BUILD := $(BUILD)/bench
 BENCH_BPF_OBJS := $(BENCH_BUILD)/empty.bpf.o $(BENCH_BUILD)/warm.bpf.o $(BENCH_BUILD)/ablate.bpf.o \
-	$(BENCH_BUILD)/exittail.bpf.o $(BENCH_BUILD)/walkfloor.bpf.o
+	$(BENCH_BUILD)/exittail.bpf.o $(BENCH_BUILD)/walkfloor.bpf.o $(BENCH_BUILD)/empties.bpf.o
 # Workloads: no BPF, no library.
 BENCH_TOOLS := $(BENCH_BUILD)/threads $(BENCH_BUILD)/churn
 # Linked with the library: the tracer as the CLI runs it.

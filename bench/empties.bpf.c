@@ -11,22 +11,16 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-SEC("tp_btf/sched_switch")
-int BPF_PROG(empty_switch_a, bool preempt, struct task_struct *prev, struct task_struct *next)
-{
-	return 0;
-}
+/* One per instance: the same code under three names. */
+#define EMPTY_SWITCH(name)                                                                   \
+	SEC("tp_btf/sched_switch")                                                           \
+	int BPF_PROG(name, bool preempt, struct task_struct *prev, struct task_struct *next) \
+	{                                                                                    \
+		return 0;                                                                    \
+	}
 
-SEC("tp_btf/sched_switch")
-int BPF_PROG(empty_switch_b, bool preempt, struct task_struct *prev, struct task_struct *next)
-{
-	return 0;
-}
-
-SEC("tp_btf/sched_switch")
-int BPF_PROG(empty_switch_c, bool preempt, struct task_struct *prev, struct task_struct *next)
-{
-	return 0;
-}
+EMPTY_SWITCH(empty_switch_a)
+EMPTY_SWITCH(empty_switch_b)
+EMPTY_SWITCH(empty_switch_c)
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

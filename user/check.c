@@ -30,31 +30,34 @@ static void item(FILE *f, int ok, const char *what, const char *fmt, ...)
 	failures += !ok;
 }
 
+struct host_cpu {
+	const struct topology *t;
+	double sec[ENERGAT_MAX_SOCKETS];
+	long hz;
+};
+
+static int add_cpu_time(int cpu, const unsigned long long v[8], void *ctx)
+{
+	struct host_cpu *h = ctx;
+
+	if (cpu < ENERGAT_MAX_CPUS && h->t->cpu_socket[cpu] >= 0)
+		/* user nice system [idle iowait] irq softirq steal */
+		h->sec[h->t->cpu_socket[cpu]] +=
+			(double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / h->hz;
+	return 0;
+}
+
 /* Host CPU seconds per socket since boot, from PROCFS/stat (what the prototype printed). */
 static void host_cpu_time(const struct options *o, const struct topology *t, FILE *f)
 {
-	double sec[ENERGAT_MAX_SOCKETS] = { 0 };
-	long hz = sysconf(_SC_CLK_TCK);
-	char *buf = NULL, *line, *save = NULL;
+	struct host_cpu h = { .t = t, .hz = sysconf(_SC_CLK_TCK) };
 	int s;
 
-	if (read_file_alloc(o->procfs_root, "/stat", &buf) < 0)
+	if (proc_stat_cpus(o->procfs_root, add_cpu_time, &h))
 		return;
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		unsigned long long v[8];
-		int cpu;
-
-		if (parse_stat_cpu_line(line, strlen(line), &cpu, v))
-			continue;
-		if (cpu >= ENERGAT_MAX_CPUS || t->cpu_socket[cpu] < 0)
-			continue;
-		/* user nice system [idle iowait] irq softirq steal */
-		sec[t->cpu_socket[cpu]] += (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / hz;
-	}
-	free(buf);
 	for (s = 0; s < t->nr_sockets; s++)
 		fprintf(f, "      socket %d: %d CPUs, host CPU time since boot %.1f s\n", s,
-			t->socket_nr_cpus[s], sec[s]);
+			t->socket_nr_cpus[s], h.sec[s]);
 }
 
 static void memory(const struct options *o, const struct topology *t, FILE *f)

@@ -165,22 +165,29 @@ int parse_proc_stat(const char *buf, size_t len, struct proc_stat *st)
 	return 0;
 }
 
+/* n space-separated unsigned fields from p: the position after them, or NULL. */
+static const char *scan_ulls(const char *p, const char *end, unsigned long long *v, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		const char *s = skip_space(p, end), *e = token_end(s, end);
+
+		if (token_ull(s, e, ULLONG_MAX, &v[i]))
+			return NULL;
+		p = e;
+	}
+	return p;
+}
+
 int parse_stat_cpu_line(const char *line, size_t len, int *cpu, unsigned long long v[8])
 {
 	const char *end = line + len, *p = line + 3;
 	unsigned long long id;
-	int i;
 
 	if (len < 4 || memcmp(line, "cpu", 3) || scan_digits(&p, end, &id) || id > INT_MAX ||
-	    (p < end && !is_space(*p)))
+	    (p < end && !is_space(*p)) || !scan_ulls(p, end, v, 8))
 		return -EINVAL;
-	for (i = 0; i < 8; i++) {
-		const char *s = skip_space(p, end), *e = token_end(s, end);
-
-		if (token_ull(s, e, ULLONG_MAX, &v[i]))
-			return -EINVAL;
-		p = e;
-	}
 	*cpu = (int)id;
 	return 0;
 }
@@ -188,20 +195,10 @@ int parse_stat_cpu_line(const char *line, size_t len, int *cpu, unsigned long lo
 int parse_schedstat(const char *buf, size_t len, unsigned long long *run_ns,
 		    unsigned long long *wait_ns, unsigned long long *slices)
 {
-	const char *end = buf + len, *p = buf;
+	const char *end = buf + len, *p;
 	unsigned long long v[3];
-	int i;
 
-	if (!buf)
-		return -EINVAL;
-	for (i = 0; i < 3; i++) {
-		const char *s = skip_space(p, end), *e = token_end(s, end);
-
-		if (token_ull(s, e, ULLONG_MAX, &v[i]))
-			return -EINVAL;
-		p = e;
-	}
-	if (skip_space(p, end) != end)
+	if (!buf || !(p = scan_ulls(buf, end, v, 3)) || skip_space(p, end) != end)
 		return -EINVAL;
 	if (run_ns)
 		*run_ns = v[0];

@@ -137,6 +137,26 @@ cleanup:
 	return ret;
 }
 
+int proc_stat_cpus(const char *procfs_root,
+		   int (*fn)(int cpu, const unsigned long long v[8], void *ctx), void *ctx)
+{
+	char *buf = NULL, *line, *save = NULL;
+	ssize_t len = read_file_alloc(proc_root(procfs_root), "/stat", &buf);
+	int ret = 0;
+
+	if (len < 0)
+		return (int)len;
+	for (line = strtok_r(buf, "\n", &save); line && !ret; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long v[8];
+		int cpu;
+
+		if (!parse_stat_cpu_line(line, strlen(line), &cpu, v))
+			ret = fn(cpu, v, ctx);
+	}
+	free(buf);
+	return ret;
+}
+
 /* A process's files vanish when it exits: report that as -ESRCH. */
 static int gone(int err)
 {

@@ -23,6 +23,14 @@ ssize_t read_file_at(const char *root, const char *path, char *buf, size_t size)
  */
 ssize_t read_file_alloc(const char *root, const char *path, char **out);
 
+/*
+ * Each "cpuN" line of PROCFS/stat: @fn(N, its first 8 counters in clock
+ * ticks, @ctx). A nonzero return from @fn stops the walk and is returned;
+ * otherwise 0, or -errno when the file cannot be read.
+ */
+int proc_stat_cpus(const char *procfs_root,
+		   int (*fn)(int cpu, const unsigned long long v[8], void *ctx), void *ctx);
+
 /* /proc/PID/stat, or /proc/PID/task/TID/stat when @tid != 0. */
 int proc_stat_read(const char *procfs_root, int pid, int tid, struct proc_stat *st);
 

@@ -352,6 +352,29 @@ static void boundary(struct tracer *t)
 			snap_idle(t->idle_fd, t->topo->cpus[i]);
 }
 
+struct idle_check {
+	struct tracer *t;
+	double tick_ns;
+	int agree;
+};
+
+/* 1 (stop) when cpu's idle time read by cpu_idle_snap and /proc/stat's differ. */
+static int idle_differs(int cpu, const unsigned long long v[8], void *ctx)
+{
+	struct idle_check *c = ctx;
+	struct energat_cpu slot;
+	__u32 key = cpu;
+
+	/* Only the CPUs read by boundary(); one not read (still 0) disagrees. */
+	if (cpu >= ENERGAT_MAX_CPUS || c->t->topo->cpu_socket[cpu] < 0 ||
+	    bpf_map__lookup_elem(c->t->idle_skel->maps.cpus, &key, sizeof(key), &slot, sizeof(slot),
+				 0))
+		return 0;
+	/* Ticks are rounded down, and the two reads are some microseconds apart. */
+	c->agree = fabs((v[3] + v[4]) * c->tick_ns - (double)slot.idle_ns) <= 50e6;
+	return !c->agree;
+}
+
 /*
  * Whether cpu_idle_snap reads what /proc/stat shows as each CPU's idle
  * and iowait time (the same counters, in clock ticks): a wrong address
@@ -360,34 +383,10 @@ static void boundary(struct tracer *t)
  */
 static int idle_agrees(struct tracer *t, const char *procfs_root)
 {
-	const double tick_ns = 1e9 / sysconf(_SC_CLK_TCK);
-	char *buf = NULL, *line, *save = NULL;
-	int agree = 0;
+	struct idle_check c = { .t = t, .tick_ns = 1e9 / sysconf(_SC_CLK_TCK) };
 
 	boundary(t);
-	if (read_file_alloc(procfs_root ? procfs_root : "/proc", "/stat", &buf) < 0)
-		return 0;
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		unsigned long long v[8];
-		struct energat_cpu c;
-		__u32 cpu;
-		int id;
-
-		/* Only the CPUs read above; one not read (still 0) disagrees. */
-		if (parse_stat_cpu_line(line, strlen(line), &id, v) || id >= ENERGAT_MAX_CPUS ||
-		    t->topo->cpu_socket[id] < 0)
-			continue;
-		cpu = id;
-		if (bpf_map__lookup_elem(t->idle_skel->maps.cpus, &cpu, sizeof(cpu), &c, sizeof(c),
-					 0))
-			continue;
-		/* Ticks are rounded down, and the two reads are some microseconds apart. */
-		agree = fabs((v[3] + v[4]) * tick_ns - (double)c.idle_ns) <= 50e6;
-		if (!agree)
-			break;
-	}
-	free(buf);
-	return agree;
+	return proc_stat_cpus(procfs_root, idle_differs, &c) >= 0 && c.agree;
 }
 
 /*

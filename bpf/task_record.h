@@ -91,23 +91,18 @@ static __always_inline bool task_record(struct task_struct *task, struct energat
 {
 	struct energat_task *s = NULL;
 	__u64 sum = task->se.sum_exec_runtime, base = 0;
-
 	/*
 	 * System-wide on one socket no task has storage (nothing migrates
 	 * between sockets) and all time is socket 0's: two task_struct cache
 	 * lines fewer per task, in a walk that finds every task cold.
 	 */
-	if (targ_all && one_socket) {
-		r->ns[0] = sum;
-		r->run_sum = sum;
-		fill_record(r, task, task->pid, task->tgid, true);
-		return true;
-	}
+	bool one = targ_all && one_socket;
+
 	/*
 	 * System-wide, few tasks have storage: a plain load of the task's
 	 * storage pointer skips the helper (its locking) for the rest.
 	 */
-	if (!bpf_core_field_exists(task->bpf_storage) || task->bpf_storage)
+	if (!one && (!bpf_core_field_exists(task->bpf_storage) || task->bpf_storage))
 		s = bpf_task_storage_get(&tasks, task, 0, 0);
 
 	if (s) {
@@ -117,7 +112,7 @@ static __always_inline bool task_record(struct task_struct *task, struct energat
 		return false; /* not traced, or its storage could not be made at seeding */
 	}
 	if (sum > base)
-		r->ns[socket_of(task_cpu_of(task))] += sum - base;
+		r->ns[one ? 0 : socket_of(task_cpu_of(task))] += sum - base;
 	r->run_sum = sum;
 	fill_record(r, task, task->pid, task->tgid, true);
 	return true;

@@ -808,7 +808,7 @@ int session_step(struct session *s, volatile sig_atomic_t *stop)
 				until = at;
 		}
 		wake = (until - now) * 1000;
-		if (!s->signals_only || s->o.mode == MODE_PID || s->o.mode == MODE_CMD)
+		if (!s->signals_only || target_mode(s))
 			wake = wake > POLL_SLICE_MS ? POLL_SLICE_MS : wake;
 		ret = tracer_poll(s->tracer, (int)wake + 1);
 		if (ret && ret != -EINTR)

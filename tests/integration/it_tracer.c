@@ -637,6 +637,21 @@ static void test_busy_idle_system_wide(void **state)
 }
 
 /*
+ * Both tracers' samples, one after the other. Returns the wall time they
+ * took: an upper bound on the time between the two boundaries, in which
+ * one tracer's interval holds CPU time that the other's does not.
+ */
+static long long sample_both(struct tracer *t[2], struct tracer_sample s[2])
+{
+	long long t0 = monotonic_ns();
+	int i;
+
+	for (i = 0; i < 2; i++)
+		assert_int_equal(tracer_sample(t[i], &s[i]), 0);
+	return monotonic_ns() - t0;
+}
+
+/*
  * Each CPU's busy time two ways: from the kernel's idle accounting (the
  * default where it is readable) and from the switch handler's clock. With
  * a thread pinned to one CPU for a known time, the two agree per CPU, and
@@ -652,6 +667,7 @@ static void test_cpu_clocks_agree(void **state)
 	};
 	struct tracer_sample s[2];
 	struct tracer *t[2];
+	long long gap_start, gap_end, gap;
 	int i, j;
 
 	(void)state;
@@ -661,20 +677,26 @@ static void test_cpu_clocks_agree(void **state)
 	}
 	assert_string_equal(tracer_cpu_clock(t[1]), "switch clock");
 	/* The same interval for both: the second one's loading ran in the first's. */
-	for (i = 0; i < 2; i++)
-		assert_int_equal(tracer_sample(t[i], &s[i]), 0);
+	gap_start = sample_both(t, s);
 	assert_int_equal(burner_start(&b), 0);
 	burner_join(&b);
 	usleep(300000);
-	for (i = 0; i < 2; i++)
-		assert_int_equal(tracer_sample(t[i], &s[i]), 0);
+	gap_end = sample_both(t, s);
+	/*
+	 * The intervals differ by what ran between the two boundaries, at the
+	 * start and at the end: a few ms natively, tens where a loaded host
+	 * deschedules the test's vCPU (vmtest) between them.
+	 */
+	gap = gap_start > gap_end ? gap_start : gap_end;
+	printf("  boundaries apart: %.3f ms at the start, %.3f ms at the end\n", gap_start / 1e6,
+	       gap_end / 1e6);
 	for (j = 0; j < real_topo.nr_cpus; j++) {
 		int c = real_topo.cpus[j];
 		char what[40];
 
 		snprintf(what, sizeof(what), "cpu%d busy (vs switch clock)", c);
 		assert_close_ns(what, s[0].cpu_busy_ns[c], s[1].cpu_busy_ns[c], 0,
-				(long long)(0.02 * s[1].dt_sec * 1e9));
+				(long long)(0.02 * s[1].dt_sec * 1e9) + gap);
 	}
 	/* The burner's own CPU clock said when to stop. */
 	for (i = 0; i < 2; i++)

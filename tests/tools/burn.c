@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Test workload: burn MS milliseconds of this process's CPU time, optionally
- * pinned to one CPU, then print "PID CPU_NS" (its whole CPU time so far,
- * exec included: the truth a tracer is compared with) and exit.
+ * pinned to one CPU, then print "PID CPU_NS PINNED_NS" and exit: its whole
+ * CPU time so far, exec included (the truth a tracer is compared with), and
+ * how much of it came before it ran pinned (wherever it was started).
  * Usage: burn MS [CPU]
  */
 #define _GNU_SOURCE
@@ -22,8 +23,8 @@ static long long cputime_ns(void)
 
 int main(int argc, char **argv)
 {
-	long long end;
-	char *endp, buf[64];
+	long long end, pinned = 0;
+	char *endp, buf[80];
 	int n;
 	long ms;
 
@@ -40,12 +41,14 @@ int main(int argc, char **argv)
 			perror("burn: sched_setaffinity");
 			return 1;
 		}
+		/* sched_setaffinity() has moved us there before it returns. */
+		pinned = cputime_ns();
 	}
 	end = cputime_ns() + ms * 1000000ll;
 	while (cputime_ns() < end)
 		;
 	/* write + _exit: keep the CPU spent after the clock read (the exit path) small. */
-	n = snprintf(buf, sizeof(buf), "%d %lld\n", (int)getpid(), cputime_ns());
+	n = snprintf(buf, sizeof(buf), "%d %lld %lld\n", (int)getpid(), cputime_ns(), pinned);
 	if (write(1, buf, n) != n)
 		_exit(1);
 	_exit(0);

@@ -11,15 +11,16 @@
 #      tp_btf/sched_switch program attached side by side (bench/evcost.c),
 #      both after a third, empty one that takes the first place and what it
 #      costs (bench/warm.bpf.c); plus the cost of each ingredient of the
-#      handler (bench/ablate.bpf.c);
+#      handler (bench/ablate.bpf.c); and ours and the empty program each
+#      alone on the tracepoint, in alternating runs;
 #   2. workload slowdown: perf bench wall time with the tracer attached
 #      system-wide, and with the empty program, each over no program,
 #      measured back to back in rotating order;
 #   3. the tracer's own CPU time and peak RSS system-wide with 100, 1,000
 #      and 10,000 live threads (bench/threads.c): the real CLI
-#      (`energat-bpf --prometheus`, `energat-bpf top -b`) and, beside it, the
-#      same session instrumented from the inside (bench/swtrace.c) for the
-#      drain time per interval and a perf profile;
+#      (`energat-bpf --prometheus`, `energat-bpf top -b`) and the same
+#      session instrumented from the inside (bench/swtrace.c) for the drain
+#      time per interval and a perf profile, each alone on the threads;
 #   4. thread churn: 10,000 short-lived threads per second for 10 s
 #      (bench/churn.c): tracer CPU, ring-buffer drops, and the CPU time the
 #      tracer charged against the kernel's own figure;
@@ -45,7 +46,7 @@ REPS=5
 SECTIONS=${BENCH_SECTIONS:-1 2 3 4}
 CHURN_REPS=5
 CHURN_SECS=10
-SCALE_SECS=8
+SCALE_SECS=10
 SCALE_COUNTS="100 1000 10000"
 if [ "${1:-}" = --quick ]; then
 	REPS=3
@@ -204,6 +205,19 @@ want 1 && for ((r = 1; r <= REPS; r++)); do
 		"${MSG_EV[@]}" >"$OUT/ev_target_msg_$r.json"
 	run ev-other "$B/evcost" --mode other --extra "$B/empties.bpf.o" "${first[@]}" -- \
 		"${MSG_EV[@]}" >"$OUT/ev_other_msg_$r.json"
+	# Ours and the empty program, each alone on the tracepoint as in
+	# production, in runs of their own (the order swapped every repetition).
+	alone=(ours empty)
+	((r % 2)) || alone=(empty ours)
+	for who in "${alone[@]}"; do
+		if [ "$who" = ours ]; then
+			run ev-alone-ours "$B/evcost" --mode sys -- "${MSG_EV[@]}" \
+				>"$OUT/ev_alone_ours_$r.json"
+		else
+			run ev-alone-empty "$B/evcost" --mode none --extra "$B/empty.bpf.o" -- \
+				"${MSG_EV[@]}" >"$OUT/ev_alone_empty_$r.json"
+		fi
+	done
 done
 want 1 && for ((r = 1; r <= 5; r++)); do
 	run ablate "$B/evcost" --mode none --extra "$B/ablate.bpf.o" -- "${MSG_EV[@]}" \
@@ -275,30 +289,64 @@ hwm_kb() {
 	awk '/^VmHWM:/ { print $2 }' /proc/"$1"/status 2>/dev/null || echo 0
 }
 
+# Seconds from now until $1 (ns since the epoch), or 0 if that has passed.
+secs_until() {
+	local d=$(($1 - $(date +%s%N)))
+
+	((d > 0)) || d=0
+	printf '%d.%09d' $((d / 1000000000)) $((d % 1000000000))
+}
+
+# Process $1's CPU time at the start and the end of $2 windows of exactly one
+# second, into $3, then its peak RSS. Each window holds one of the tracer's
+# 1 s boundaries. Windows a little longer than a second (a sleep 1 and the
+# reads) spread most boundaries' work over 1.1 s, 10% low, and now and then
+# held two boundaries.
+sample_cpu() {
+	local pid=$1 n=$2 out=$3 next i
+
+	next=$(date +%s%N)
+	: >"$out"
+	for ((i = 0; i <= n; i++)); do
+		echo "$(date +%s%N) $(cpu_ns "$pid")" >>"$out"
+		next=$((next + 1000000000))
+		if ((i < n)); then
+			sleep "$(secs_until "$next")"
+		fi
+	done
+	echo "hwm_kb $(hwm_kb "$pid")" >>"$out"
+}
+
+# The real CLI system-wide, alone on the threads: $1 names it, the rest is
+# the command. Side by side, each one's listing would warm the caches for
+# the next.
+cli_cpu() {
+	local key=$1 pid
+	shift
+	note "cli-$key" "$@"
+	"$@" >/dev/null 2>"$OUT/cli_${key}_$n.err" &
+	pid=$!
+	BG+=("$pid")
+	# Start-up is not steady-state cost: the BPF load, then the first
+	# listings (the thread table grows, process names are read, the fresh
+	# 4 MiB ring buffer is written through for the first time). At 10,000
+	# threads the 3rd and 4th second still cost 0.7-1.0 % of a core, the
+	# seconds after them 0.34 % (one run).
+	sleep 4
+	sample_cpu "$pid" $((SCALE_SECS - 1)) "$OUT/cli_${key}_$n.txt"
+	BG_PID=$pid
+	stop_bg
+}
+
 want 3 && for n in $SCALE_COUNTS; do
 	start_bg threads "$B/threads" "$n" 1000 20
 	TPID=$BG_PID
-	# The real CLI, system-wide, beside the instrumented session: the exporter
-	# (no scrapes) and top in batch mode (every row printed each interval).
-	port=$((19000 + RANDOM % 1000))
-	note cli-prom "$BUILD/energat-bpf" --prometheus "127.0.0.1:PORT"
-	"$BUILD/energat-bpf" --prometheus "127.0.0.1:$port" >/dev/null 2>"$OUT/cli_prom_$n.err" &
-	PROM=$!
-	BG+=("$PROM")
-	note cli-top "$BUILD/energat-bpf" top -b -d 1 ">/dev/null"
-	"$BUILD/energat-bpf" top -b -d 1 >/dev/null 2>"$OUT/cli_top_$n.err" &
-	TOP=$!
-	BG+=("$TOP")
-	sleep 2 # both attached; start-up (BPF load) is not steady-state cost
+	# The exporter (never scraped), top in batch mode (every row printed each
+	# interval), then the same session instrumented from the inside.
+	cli_cpu prom "$BUILD/energat-bpf" --prometheus "127.0.0.1:$((19000 + RANDOM % 1000))"
+	cli_cpu top "$BUILD/energat-bpf" top -b -d 1
 	note swtrace "$B/swtrace" --interval 1 --duration "$SCALE_SECS" --out "$OUT/scale_$n.json"
-	"$B/swtrace" --interval 1 --duration "$SCALE_SECS" --out "$OUT/scale_$n.json" &
-	SW=$!
-	: >"$OUT/cli_$n.txt"
-	for ((i = 0; i < SCALE_SECS; i++)); do
-		echo "$(date +%s%N) $(cpu_ns "$PROM") $(cpu_ns "$TOP")" >>"$OUT/cli_$n.txt"
-		sleep 1
-	done
-	wait "$SW"
+	"$B/swtrace" --interval 1 --duration "$SCALE_SECS" --out "$OUT/scale_$n.json"
 	# The largest count is profiled in a run of its own: perf's sampling is
 	# charged to the process it samples, so it must not be in the figures.
 	if [ "$n" = 10000 ]; then
@@ -308,11 +356,6 @@ want 3 && for n in $SCALE_COUNTS; do
 		profile "$SW" $((SCALE_SECS - 3)) "profile_scale_$n"
 		wait "$SW"
 	fi
-	echo "hwm_kb $(hwm_kb "$PROM") $(hwm_kb "$TOP")" >>"$OUT/cli_$n.txt"
-	BG_PID=$PROM
-	stop_bg
-	BG_PID=$TOP
-	stop_bg
 	# What the listing's walk alone costs over these threads: its floor.
 	if [ "$n" = 10000 ]; then
 		note walkfloor "$B/walkfloor" "$B/walkfloor.bpf.o" "$REPS" 1000

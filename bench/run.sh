@@ -317,12 +317,12 @@ sample_cpu() {
 	echo "hwm_kb $(hwm_kb "$pid")" >>"$out"
 }
 
-# The real CLI system-wide, alone on the threads: $1 names it, the rest is
+# The real CLI system-wide, alone on $2 threads: $1 names it, the rest is
 # the command. Side by side, each one's listing would warm the caches for
 # the next.
 cli_cpu() {
-	local key=$1 pid
-	shift
+	local key=$1 n=$2 pid
+	shift 2
 	note "cli-$key" "$@"
 	"$@" >/dev/null 2>"$OUT/cli_${key}_$n.err" &
 	pid=$!
@@ -343,8 +343,8 @@ want 3 && for n in $SCALE_COUNTS; do
 	TPID=$BG_PID
 	# The exporter (never scraped), top in batch mode (every row printed each
 	# interval), then the same session instrumented from the inside.
-	cli_cpu prom "$BUILD/energat-bpf" --prometheus "127.0.0.1:$((19000 + RANDOM % 1000))"
-	cli_cpu top "$BUILD/energat-bpf" top -b -d 1
+	cli_cpu prom "$n" "$BUILD/energat-bpf" --prometheus "127.0.0.1:$((19000 + RANDOM % 1000))"
+	cli_cpu top "$n" "$BUILD/energat-bpf" top -b -d 1
 	note swtrace "$B/swtrace" --interval 1 --duration "$SCALE_SECS" --out "$OUT/scale_$n.json"
 	"$B/swtrace" --interval 1 --duration "$SCALE_SECS" --out "$OUT/scale_$n.json"
 	# The largest count is profiled in a run of its own: perf's sampling is

@@ -13,6 +13,9 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 CC ?= cc
 CLANG ?= clang
+# bpf/slots.bpf.c keeps task references in a map, which needs their kptr
+# tag in BTF: clang 15 or later (Debian 12's clang is 14; setup.sh adds 16).
+KPTR_CLANG ?= $(firstword $(shell command -v clang-16 clang-15 2>/dev/null) $(CLANG))
 BPFTOOL ?= bpftool
 LLVM_STRIP ?= llvm-strip
 
@@ -46,6 +49,9 @@ CLANG_SYS_INCLUDES := $(shell $(CLANG) -v -E - </dev/null 2>&1 \
 	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ivmlinux/$(ARCH) \
 	$(CLANG_SYS_INCLUDES) -MMD -MP -Wall -Werror
+BPF_CC = $(CLANG)
+# Atomic fetch-and-add (BPF ISA v3): kernels that can load slots.bpf.c have it.
+$(BUILD)/slots.bpf.o: BPF_CC = $(KPTR_CLANG) -mcpu=v3
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
@@ -74,7 +80,7 @@ all: $(BIN) $(UNIT_BINS) $(IT_BINS) $(TOOL_BINS)
 # the DWARF the binary shrinks from 2.0 to 0.8 MB (0.6 MiB less resident).
 $(BUILD)/%.bpf.o: bpf/%.bpf.c vmlinux/$(ARCH)/vmlinux.h | $(BUILD)
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(BPF_CC) $(BPF_CFLAGS) -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o

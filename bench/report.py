@@ -197,13 +197,14 @@ def slowdown(name):
 # 3 and 5. Scale and the prototype ------------------------------------------
 
 
-def scale(n):
-    path = os.path.join(OUT, f"scale_{n}.json")
+def session_stats(path):
+    """One bench/swtrace run: per-interval figures, the first interval left out."""
     if not os.path.exists(path):
         return None
     d = load(path)
     iv = d["intervals"][1:]  # the first one follows start-up
-    res = {
+    return {
+        "listing": d.get("listing", "?"),
         "cpu_pct": stats([i["cpu_s"] / i["wall_s"] * 100 for i in iv]),
         "cpu_ms": stats([i["cpu_s"] * 1e3 for i in iv]),
         "drain_us": stats([i["drain_us"] for i in iv]),
@@ -217,6 +218,13 @@ def scale(n):
         "rb_drops": max((i["rb_drops"] for i in d["intervals"]), default=0),
         "n": len(iv),
     }
+
+
+def scale(n):
+    res = session_stats(os.path.join(OUT, f"scale_{n}.json"))
+    if res is None:
+        return None
+    res["walk_session"] = session_stats(os.path.join(OUT, f"scale_walk_{n}.json"))
     for kind in ("prom", "top"):
         cpath = os.path.join(OUT, f"cli_{kind}_{n}.txt")
         if not os.path.exists(cpath):
@@ -383,17 +391,16 @@ def analysis(ev, abl, wl, sc, ch):
         p()
         sh = profile_share(
             "profile_scale_10000",
-            ("bpf_seq_read", "bpf_iter_task_next", "epoll_wait", "tt_apply", "tt_find",
+            ("bpf_seq_read", "epoll_wait", "tt_apply", "tt_find",
              "tt_flush", "tt_prefetch", "session_step", "keysort"),
         )
         if sh:
             p(
-                f"- {sh['bpf_seq_read']:.0f} %: the interval's listing, one walk of the "
-                "kernel's task lists (bpf/walk.bpf.c) with a record per traced thread into "
-                f"the ring buffer; of it {sh['bpf_iter_task_next']:.0f} % is the walk "
-                "itself, a cache miss per task on the machine whether it ran or not. "
-                "Listing only threads that ran since the last interval would cut the "
-                "records, not the walk; in this benchmark every thread runs every interval."
+                f"- {sh['bpf_seq_read']:.0f} %: the interval's listing (bpf/slots.bpf.c), "
+                "a look at every task on the machine whether it ran or not, through the "
+                "array of their addresses, with a record per traced thread into the ring "
+                "buffer. Listing only threads that ran since the last interval would need "
+                "work at every switch; in this benchmark every thread runs every interval."
             )
             p(
                 f"- {sh['tt_apply'] + sh['tt_find'] + sh['tt_flush'] + sh['tt_prefetch']:.0f} "
@@ -553,11 +560,17 @@ def main():
             "| ... the session alone, without output (bench/swtrace) | "
             f"{fmt(cpu10k_sw, 2, ' %')} | {verdict(cpu10k_sw[0] <= TARGET_CPU_PCT)} |"
         )
+    walk10k = sc[10000] and sc[10000]["walk_session"]
+    if walk10k:
+        p(
+            "| ... the same session listing by walk, as before the slots (`swtrace --walk`, "
+            f"see 3) | {fmt(walk10k['cpu_pct'], 2, ' %')} | for comparison |"
+        )
     wf = sc[10000] if sc[10000] and sc[10000].get("walk_cold_ns") else None
     if wf:
         p(
-            "| ... for scale: one cold walk over every task, nothing else (bench/walkfloor, "
-            f"see 3) | {fmt(wf['walk_share_pct'], 2, ' %')} | the floor of a listing |"
+            "| ... for scale: one cold walk of the task lists, nothing else (bench/walkfloor, "
+            f"see 3) | {fmt(wf['walk_share_pct'], 2, ' %')} | the floor of a listing by walk |"
         )
     for label, v in (
         ("tracer peak RSS ≤ %d MiB (`energat-bpf --prometheus`, largest thread count)", rss),
@@ -742,26 +755,30 @@ def main():
         "(bench/threads: each wakes once a second, burns 20 µs, 1 in 100 burns 200 µs, "
         "so each thread has a delta every interval). Per interval: the process's CPU time "
         "(getrusage, user + system) over the interval's wall time, and the time spent in "
-        "tracer_sample() (the drain: a switch on every CPU, the task iterator's listing, exit records). "
-        "Medians over the intervals of one run, the first left out."
+        "tracer_sample() (the drain: a switch on every CPU, the listing, exit records). "
+        "Medians over the intervals of one run, the first left out. *Listing*: how the "
+        "interval's records are made, from the slots of task references (bpf/slots.bpf.c) "
+        "or by walking the kernel's task lists (bpf/walk.bpf.c, `swtrace --walk`: the "
+        "listing before the slots, for comparison at the largest count)."
     )
     p()
     p(
-        "| live threads | threads with a delta | CPU, % of one core | CPU s per minute | "
+        "| live threads | listing | threads with a delta | CPU, % of one core | CPU s per minute | "
         "drain CPU, µs | drain wall, µs | drain CPU per thread, ns | rest (model, memory, "
         "poll), ms | peak RSS, MiB |"
     )
-    p("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    p("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for n, s in sc.items():
-        if not s:
-            continue
-        per_min = tuple(x * 60 / 100 for x in s["cpu_pct"][:3]) + (s["cpu_pct"][3],)
-        p(
-            f"| {n:,} | {fmt(s['threads'], 0)} | {fmt(s['cpu_pct'], 2)} | {fmt(per_min, 2)} | "
-            f"{fmt(s['drain_cpu_us'], 0)} | {fmt(s['drain_us'], 0)} | "
-            f"{fmt(s['drain_per_thread_ns'], 0)} | {fmt(s['other_cpu_ms'], 1)} | "
-            f"{s['vmhwm_mib']:.1f} |"
-        )
+        for r in (s, s and s["walk_session"]):
+            if not r:
+                continue
+            per_min = tuple(x * 60 / 100 for x in r["cpu_pct"][:3]) + (r["cpu_pct"][3],)
+            p(
+                f"| {n:,} | {r['listing']} | {fmt(r['threads'], 0)} | {fmt(r['cpu_pct'], 2)} | "
+                f"{fmt(per_min, 2)} | {fmt(r['drain_cpu_us'], 0)} | {fmt(r['drain_us'], 0)} | "
+                f"{fmt(r['drain_per_thread_ns'], 0)} | {fmt(r['other_cpu_ms'], 1)} | "
+                f"{r['vmhwm_mib']:.1f} |"
+            )
     p()
     if any(s and s.get("cli_prom_pct") for s in sc.values()):
         p(
@@ -800,15 +817,16 @@ def main():
             "Drain scaling: CPU per thread with a delta "
             + (f"{c:.0f} ns at 100 threads, " if c else "")
             + f"{a:.0f} ns at 1,000 and {b:.0f} ns at 10,000 ({b / a:.2f}× from 1,000 to "
-            f"10,000): {how}. Fixed costs (waking a thread on every CPU, the "
-            "iterator's walk over every task on the machine) dominate at small counts."
+            f"10,000): {how}. Fixed costs (waking a thread on every CPU, a look at "
+            "every task on the machine) dominate at small counts."
         )
         p()
     wf = sc[10000] if sc[10000] and sc[10000].get("walk_cold_ns") else None
     if wf:
         p(
-            "The floor: one walk over every thread of the machine, alone (bench/walkfloor: "
-            "the listing's loop and the fields it reads, no record written, run through "
+            "The floor of a listing by walk: one walk over every thread of the machine, "
+            "alone (bench/walkfloor: the walk's loop and the fields it reads, no record "
+            "written, run through "
             "BPF_PROG_TEST_RUN beside the 10,000 threads; CPU time of the run per task "
             "visited, one run after a second's sleep as at each boundary, one right after):"
         )
@@ -824,9 +842,10 @@ def main():
         p(
             "The walk finds each task_struct cold once a second, and the iterator's step "
             "from one task to the next is a dependent load: the fields the listing reads "
-            "add little to the iterator's own misses. Any listing that visits every task "
-            "each interval pays this; what the tracer spends above it is the records, the "
-            "thread table and the model."
+            "add little to the iterator's own misses. The slots avoid this chain: they "
+            "hold each task's address, so the loads of 16 tasks are in flight at once "
+            "(one ring-buffer write per 16 records, a locked operation, would otherwise "
+            "wait for them one by one)."
         )
         p()
     prof = profile_block("profile_scale_10000")

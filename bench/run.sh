@@ -20,7 +20,8 @@
 #      and 10,000 live threads (bench/threads.c): the real CLI
 #      (`energat-bpf --prometheus`, `energat-bpf top -b`) and the same
 #      session instrumented from the inside (bench/swtrace.c) for the drain
-#      time per interval and a perf profile, each alone on the threads;
+#      time per interval and a perf profile, each alone on the threads; and
+#      at 10,000 threads that session listing by walk, as before the slots;
 #   4. thread churn: 10,000 short-lived threads per second for 10 s
 #      (bench/churn.c): tracer CPU, ring-buffer drops, and the CPU time the
 #      tracer charged against the kernel's own figure;
@@ -347,6 +348,12 @@ want 3 && for n in $SCALE_COUNTS; do
 	cli_cpu top "$n" "$BUILD/energat-bpf" top -b -d 1
 	note swtrace "$B/swtrace" --interval 1 --duration "$SCALE_SECS" --out "$OUT/scale_$n.json"
 	"$B/swtrace" --interval 1 --duration "$SCALE_SECS" --out "$OUT/scale_$n.json"
+	# The listing before the slots, for comparison.
+	if [ "$n" = 10000 ]; then
+		note swtrace-walk "$B/swtrace" --walk --interval 1 --duration "$SCALE_SECS" \
+			--out "$OUT/scale_walk_$n.json"
+		"$B/swtrace" --walk --interval 1 --duration "$SCALE_SECS" --out "$OUT/scale_walk_$n.json"
+	fi
 	# The largest count is profiled in a run of its own: perf's sampling is
 	# charged to the process it samples, so it must not be in the figures.
 	if [ "$n" = 10000 ]; then

@@ -7,13 +7,15 @@
  * threads it returned, the ring-buffer drop counter and peak RSS.
  *
  * Usage: swtrace [--interval SEC] [--duration SEC] [--ready FILE]
- *                [--out FILE] [--exit-tail OBJ] [-- CMD [ARGS...]]
+ *                [--out FILE] [--exit-tail OBJ] [--walk] [-- CMD [ARGS...]]
  * With CMD, it is started once tracing runs; tracing goes on until it exits,
  * plus one interval, and the CPU time the tracer charged to CMD's threads is
  * reported next to the kernel's own figure (wait4's rusage) and, with
  * --exit-tail (bench/exittail.bpf.c), the run time of CMD's threads after
  * the kernel stopped counting them. Otherwise it runs for --duration seconds
- * or until SIGINT/SIGTERM.
+ * or until SIGINT/SIGTERM. --walk lists threads with the walk over the
+ * kernel's task lists (walk.bpf.c) where the slots (slots.bpf.c) would be
+ * used: the listing as it was before them.
  * Prints one JSON object to --out (default stdout).
  */
 #define _GNU_SOURCE
@@ -47,6 +49,8 @@ static volatile sig_atomic_t stop;
 static struct interval_stat stats[MAX_INTERVALS];
 static int nr_stats;
 static struct interval_stat cur; /* filled by the wrapper, copied per step */
+static int force_walk;
+static struct tracer *tracer; /* the session's, seen by the wrapper */
 static pid_t child_pid;
 static unsigned long long child_ns; /* CPU time the tracer charged to the child's threads */
 
@@ -62,6 +66,19 @@ static double rusage_sec(const struct rusage *r)
 {
 	return r->ru_utime.tv_sec + r->ru_stime.tv_sec +
 	       (r->ru_utime.tv_usec + r->ru_stime.tv_usec) / 1e6;
+}
+
+int __real_tracer_open(const struct tracer_opts *o, struct tracer **out, char *err, size_t errlen);
+
+int __wrap_tracer_open(const struct tracer_opts *o, struct tracer **out, char *err, size_t errlen)
+{
+	struct tracer_opts mine = *o;
+	int ret;
+
+	mine.force_walk = force_walk;
+	ret = __real_tracer_open(&mine, out, err, errlen);
+	tracer = *out;
+	return ret;
 }
 
 int __real_tracer_sample(struct tracer *t, struct tracer_sample *s);
@@ -171,7 +188,7 @@ static void exit_tail_read(struct bpf_object *obj, long long *ns, long long *thr
 static void usage(void)
 {
 	fprintf(stderr, "usage: swtrace [--interval SEC] [--duration SEC] [--ready FILE] "
-			"[--out FILE] [--exit-tail OBJ] [-- CMD [ARGS...]]\n");
+			"[--out FILE] [--exit-tail OBJ] [--walk] [-- CMD [ARGS...]]\n");
 	exit(2);
 }
 
@@ -183,8 +200,9 @@ static void print_json(FILE *f, double interval, struct session *s, const struct
 	int i;
 
 	fprintf(f,
-		"{\"interval_s\": %.3f, \"flavour\": \"%s\", \"meter\": \"%s\", \"intervals\": [",
-		interval, session_tracer_flavour(s), session_meter_name(s));
+		"{\"interval_s\": %.3f, \"flavour\": \"%s\", \"listing\": \"%s\", \"meter\": \"%s\", "
+		"\"intervals\": [",
+		interval, session_tracer_flavour(s), tracer_listing(tracer), session_meter_name(s));
 	for (i = 0; i < nr_stats; i++)
 		fprintf(f,
 			"%s\n {\"wall_s\": %.6f, \"cpu_s\": %.6f, \"drain_us\": %.1f, "
@@ -231,6 +249,8 @@ int main(int argc, char **argv)
 			out_path = argv[++i];
 		else if (!strcmp(argv[i], "--exit-tail") && i + 1 < argc)
 			tail_path = argv[++i];
+		else if (!strcmp(argv[i], "--walk"))
+			force_walk = 1;
 		else if (!strcmp(argv[i], "--") && i + 1 < argc) {
 			cmd = argv + i + 1;
 			break;

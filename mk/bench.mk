@@ -34,11 +34,12 @@ $(BENCH_LIB_TOOLS): $(BENCH_BUILD)/%: bench/%.c bench/spawn.c $(LIB)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< bench/spawn.c $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
 
-# --wrap: swtrace times tracer_sample() inside the real session loop.
+# --wrap: swtrace times tracer_sample() inside the real session loop, and
+# sets the tracer's options (--walk).
 $(BENCH_BUILD)/swtrace: bench/swtrace.c bench/spawn.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< bench/spawn.c $(LIB) $(LDFLAGS) -Wl,--wrap=tracer_sample \
-		$(LDLIBS) -o $@
+		-Wl,--wrap=tracer_open $(LDLIBS) -o $@
 
 -include $(wildcard $(BENCH_BUILD)/*.d)

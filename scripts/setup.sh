@@ -3,7 +3,7 @@
 # Idempotent and silent when everything is already present; make calls it.
 set -eu
 
-PKGS="clang llvm make pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
+PKGS="clang clang-16 llvm make pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
 libnuma-dev libcmocka-dev libjson-c-dev libncurses-dev libmicrohttpd-dev
 stress-ng linux-perf tmux clang-format prometheus python3 libclang-rt-14-dev valgrind"
 

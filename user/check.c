@@ -136,8 +136,9 @@ static void check_kernel(const struct options *o, const struct topology *t, FILE
 	if (ret)
 		item(f, 0, "bpf", "%s", err);
 	else
-		item(f, 1, "bpf", "programs load and attach (%s; CPU busy/idle from the %s)",
-		     tracer_flavour(tr), tracer_cpu_clock(tr));
+		item(f, 1, "bpf",
+		     "programs load and attach (%s; CPU busy/idle from the %s; listing: %s)",
+		     tracer_flavour(tr), tracer_cpu_clock(tr), tracer_listing(tr));
 	tracer_close(tr);
 }
 

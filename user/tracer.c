@@ -12,6 +12,7 @@
 #include "cpu_kick.h"
 #include "cpu_idle.skel.h"
 #include "energat.skel.h"
+#include "slots.skel.h"
 #include "walk.skel.h"
 #include "errmsg.h"
 #include "procfs_read.h"
@@ -30,6 +31,10 @@
 #define MAX_SEED_PIDS 65536
 #define BATCH 1024
 #define MAX_DYING 1024
+/* Slots for this many times the tasks alive at start, within these bounds. */
+#define SLOTS_PER_TASK 4
+#define MIN_SLOTS 65536u
+#define MAX_SLOTS (1u << 22)
 
 struct pending_event {
 	struct energat_thread r;
@@ -45,6 +50,8 @@ struct tracer {
 	struct cpu_idle_bpf *idle_skel; /* the kernel's idle accounting, where readable */
 	int idle_fd; /* its program, for the kick threads; -1 without */
 	struct bpf_link *walk;
+	struct slots_bpf *slots_skel; /* 6.7+ (with walk): the listing from task references */
+	struct bpf_link *slots_list;
 	char *iter_buf;
 	const struct topology *topo;
 	struct thread_table table;
@@ -157,16 +164,16 @@ static void queue_record(struct tracer *t, const struct energat_thread *r, enum 
 	t->pending_head = (t->pending_head + 1) % PREFETCH_AHEAD;
 }
 
+/* One event, or a batch of them from a listing (slots.bpf.c). */
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	const struct energat_event *e = data;
 
-	if (size < sizeof(*e))
-		return 0;
-	queue_record(ctx, &e->thread,
-		     e->type == ENERGAT_EV_LIST	 ? TT_FROM_LIST :
-		     e->type == ENERGAT_EV_FINAL ? TT_FROM_FINAL :
-						   TT_FROM_EXIT);
+	for (; size >= sizeof(*e); size -= sizeof(*e), e++)
+		queue_record(ctx, &e->thread,
+			     e->type == ENERGAT_EV_LIST	 ? TT_FROM_LIST :
+			     e->type == ENERGAT_EV_FINAL ? TT_FROM_FINAL :
+							   TT_FROM_EXIT);
 	return 0;
 }
 
@@ -316,6 +323,61 @@ static void load_walk(struct tracer *t)
 	t->walk_skel = w;
 }
 
+/* Room for SLOTS_PER_TASK times the tasks alive now (/proc/loadavg counts them). */
+static __u32 slots_size(void)
+{
+	unsigned long running, tasks = 0;
+	FILE *f = fopen("/proc/loadavg", "r");
+	__u32 n = MIN_SLOTS;
+
+	if (f && fscanf(f, "%*s %*s %*s %lu/%lu", &running, &tasks) == 2 &&
+	    tasks * SLOTS_PER_TASK > n)
+		n = tasks * SLOTS_PER_TASK < MAX_SLOTS ? tasks * SLOTS_PER_TASK : MAX_SLOTS;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/*
+ * slots.bpf.c on this object's maps, where walk.bpf.c loaded and the
+ * kernel takes task references in maps. Optional: without it, list_walk.
+ */
+static void load_slots(struct tracer *t, const struct tracer_opts *o)
+{
+	__u32 n = o->max_slots ? o->max_slots : slots_size();
+	struct energat_bpf *skel = t->skel;
+	struct slots_bpf *s;
+
+	if (!t->walk_skel || o->force_walk)
+		return;
+	s = slots_bpf__open();
+	if (!s)
+		return;
+	s->rodata->targ_all = skel->rodata->targ_all;
+	s->rodata->one_socket = skel->rodata->one_socket;
+	s->rodata->nr_slots = n;
+	if (bpf_map__set_max_entries(s->maps.slots, n) ||
+	    bpf_map__set_max_entries(s->maps.slot_of, n) ||
+	    bpf_map__set_max_entries(s->maps.free_slots, n) ||
+	    bpf_map__reuse_fd(s->maps.tasks, bpf_map__fd(skel->maps.tasks)) ||
+	    bpf_map__reuse_fd(s->maps.cpu_sockets, bpf_map__fd(skel->maps.cpu_sockets)) ||
+	    bpf_map__reuse_fd(s->maps.events, bpf_map__fd(skel->maps.events)) ||
+	    slots_bpf__load(s)) {
+		slots_bpf__destroy(s);
+		return;
+	}
+	t->slots_skel = s;
+}
+
+/* Back to list_walk for good; the kernel drops the task references with the maps. */
+static void drop_slots(struct tracer *t)
+{
+	bpf_link__destroy(t->slots_list);
+	slots_bpf__destroy(t->slots_skel);
+	t->slots_list = NULL;
+	t->slots_skel = NULL;
+}
+
 /* Run cpu_idle_snap on cpu: at once if the caller is there, else through an interrupt. */
 static int snap_idle(int prog_fd, int cpu)
 {
@@ -415,14 +477,41 @@ static void load_idle(struct tracer *t, const struct tracer_opts *o, __s64 tick_
 	t->idle_skel = NULL;
 }
 
-/* list_walk iterates this process's threads: one always exists while it reads. */
-static int attach_walk(struct tracer *t)
+/*
+ * A listing program iterates this process's threads (one always exists
+ * while it reads) and runs on the first.
+ */
+static struct bpf_link *attach_listing(struct bpf_program *prog)
 {
 	union bpf_iter_link_info info = { .task.pid = getpid() };
 	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info, .link_info_len = sizeof(info));
 
-	t->walk = bpf_program__attach_iter(t->walk_skel->progs.list_walk, &opts);
-	return t->walk ? 0 : -errno;
+	return bpf_program__attach_iter(prog, &opts);
+}
+
+/*
+ * Tasks get slots from their creation on, then every task alive gets one
+ * (those created meanwhile are not added twice). Any failure: list_walk.
+ */
+static void attach_slots(struct tracer *t)
+{
+	__typeof__(t->slots_skel->progs) *p = &t->slots_skel->progs;
+	__typeof__(t->slots_skel->links) *l = &t->slots_skel->links;
+	struct bpf_link *seed = NULL;
+	int ret;
+
+	ret = attach_one(p->slot_newtask, &l->slot_newtask);
+	if (!ret)
+		ret = attach_one(p->slot_exit, &l->slot_exit);
+	if (!ret)
+		ret = attach_one(p->slot_seed, &seed);
+	if (!ret)
+		ret = iter_pass(t, seed, NULL);
+	bpf_link__destroy(seed);
+	if (!ret)
+		t->slots_list = attach_listing(p->slot_list);
+	if (!t->slots_list || t->slots_skel->bss->slots_lost)
+		drop_slots(t);
 }
 
 static int list_one(struct tracer *t, const struct energat_thread *r)
@@ -431,26 +520,38 @@ static int list_one(struct tracer *t, const struct energat_thread *r)
 	return t->apply_err;
 }
 
+/* A listing into the ring buffer; 1 if it found the buffer full (*full). */
+static int ring_listing(struct tracer *t, struct bpf_link *link, __u32 *full)
+{
+	int ret;
+
+	*full = 0;
+	ret = iter_pass(t, link, NULL);
+	if (!ret)
+		ret = consume(t);
+	return ret < 0 ? ret : *full != 0;
+}
+
 /*
- * The interval's listing: in one walk into the ring buffer where the
- * kernel can, by PID otherwise or when the walk found the buffer full
- * (records it did list just count twice, at the same cumulative values).
+ * The interval's listing: into the ring buffer from the slots or in one
+ * walk where the kernel can, by PID otherwise or when the ring buffer
+ * filled up (records already listed just count twice, at the same
+ * cumulative values).
  */
 static int list_pass(struct tracer *t)
 {
 	int ret;
 
-	if (t->walk) {
-		t->walk_skel->bss->walk_full = 0;
-		ret = iter_pass(t, t->walk, NULL);
-		if (ret)
-			return ret;
-		ret = consume(t);
-		if (ret < 0)
-			return ret;
-		if (!t->walk_skel->bss->walk_full)
-			return 0;
-	}
+	if (t->slots_list && t->slots_skel->bss->slots_lost)
+		drop_slots(t);
+	if (t->slots_list)
+		ret = ring_listing(t, t->slots_list, &t->slots_skel->bss->list_full);
+	else if (t->walk)
+		ret = ring_listing(t, t->walk, &t->walk_skel->bss->walk_full);
+	else
+		ret = 1;
+	if (ret <= 0)
+		return ret;
 	ret = iter_pass(t, t->iter, list_one);
 	flush_pending(t);
 	return ret ? ret : t->apply_err;
@@ -485,10 +586,14 @@ static int attach(struct tracer *t)
 		ret = attach_one(p->sched_migrate_btf, &l->sched_migrate_btf);
 	if (!ret)
 		ret = attach_one(p->list_tasks, &t->iter);
-	if (!ret && t->walk_skel)
-		ret = attach_walk(t);
+	if (!ret && t->walk_skel) {
+		t->walk = attach_listing(t->walk_skel->progs.list_walk);
+		ret = t->walk ? 0 : -errno;
+	}
 	if (ret)
 		return ret;
+	if (t->slots_skel)
+		attach_slots(t);
 	/*
 	 * --pid mode: every traced task alive now gets its storage, charged
 	 * from now; the fork handler covers those born from here on.
@@ -614,6 +719,7 @@ int tracer_open(const struct tracer_opts *o, struct tracer **out, char *err, siz
 		goto cleanup;
 	}
 	load_walk(t);
+	load_slots(t, o);
 	if (!t->system_wide) {
 		ret = add_target(t, o->target_pid);
 		/* The tracer's own threads: their energy is reported apart (model.md §4.5). */
@@ -675,6 +781,16 @@ const char *tracer_flavour(const struct tracer *t)
 const char *tracer_cpu_clock(const struct tracer *t)
 {
 	return t->idle_skel ? "kernel idle accounting" : "switch clock";
+}
+
+const char *tracer_listing(const struct tracer *t)
+{
+	return t->slots_list ? "slots" : t->walk ? "walk" : "by PID";
+}
+
+long tracer_slots_used(const struct tracer *t)
+{
+	return t->slots_list ? (long)t->slots_skel->bss->slots_used : -1;
 }
 
 int tracer_poll(struct tracer *t, int timeout_ms)
@@ -914,6 +1030,7 @@ void tracer_close(struct tracer *t)
 	ring_buffer__free(t->rb);
 	bpf_link__destroy(t->walk);
 	bpf_link__destroy(t->iter);
+	drop_slots(t);
 	walk_bpf__destroy(t->walk_skel);
 	cpu_idle_bpf__destroy(t->idle_skel);
 	energat_bpf__destroy(t->skel);

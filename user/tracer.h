@@ -21,6 +21,8 @@ struct tracer_opts {
 	const char *btf_path; /* custom vmlinux BTF for kernels without /sys/kernel/btf */
 	int force_raw_tp; /* skip tp_btf even where it works (tests, old kernels) */
 	int force_pid_walk; /* list tasks by PID even where list_walk works (tests, benchmarks) */
+	int force_walk; /* list with list_walk even where the slots work (tests, benchmarks) */
+	unsigned int max_slots; /* slots for task references; 0 = from the tasks alive */
 	int force_switch_clock; /* CPU busy/idle from the switch handler even where
 				 * the kernel's idle accounting is readable (tests, benchmarks) */
 	unsigned int max_threads; /* raw_tp flavour: threads map size; 0 = default */
@@ -56,6 +58,10 @@ int tracer_sample(struct tracer *t, struct tracer_sample *s);
 const char *tracer_flavour(const struct tracer *t);
 /* Where each CPU's busy and idle time comes from. */
 const char *tracer_cpu_clock(const struct tracer *t);
+/* How each interval lists the threads: "slots", "walk" or "by PID". */
+const char *tracer_listing(const struct tracer *t);
+/* Tasks the last listing found in slots; -1 when the slots are not in use. */
+long tracer_slots_used(const struct tracer *t);
 
 /*
  * Processes the kernel side follows (--pid mode; the tracer is one of them):

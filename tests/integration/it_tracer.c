@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <semaphore.h>
@@ -41,6 +42,9 @@ static struct tracer *open_tracer_opts(const struct tracer_opts *o)
 
 	if (tracer_open(o, &t, err, sizeof(err)))
 		fail_msg("tracer_open: %s", err);
+	/* Where the walk works, so do the slots: in every mode, unless told otherwise. */
+	if (!o->force_walk && !o->max_slots && !strcmp(tracer_listing(t), "walk"))
+		fail_msg("the walk loaded, the slots did not (libbpf says why above)");
 	return t;
 }
 
@@ -556,48 +560,169 @@ static void test_system_wide_base(void **state)
 }
 
 /*
- * The three ways to list threads agree: one walk of the task lists into
- * the ring buffer (list_walk, kernels 6.7+), the same walk finding the
- * ring buffer full (it lists again by PID), and listing by PID alone.
- * Each charges the stepper what its schedstat says and knows the same
- * threads. On older kernels all three list by PID.
+ * The ways to list threads: from the slots of task references (kernels
+ * 6.7+ with the walk below), one walk over the task lists into the ring
+ * buffer (list_walk, 6.7+), either finding the ring buffer full (then it
+ * lists again by PID), slots too few for the machine's tasks (then the
+ * walk), and listing by PID alone. Each charges the stepper what its
+ * schedstat says and knows the same threads. On older kernels all list by
+ * PID.
  */
+#define NR_LISTINGS 6
+
 static void test_listings_agree(void **state)
 {
-	static const char *const name[] = { "walk", "walk, ring full", "by PID" };
-	struct tracer_opts o[] = {
+	static const char *const name[NR_LISTINGS] = {
+		"slots", "walk", "slots, ring full", "walk, ring full", "slots too few", "by PID",
+	};
+	struct tracer_opts o[NR_LISTINGS] = {
 		{ .topo = &real_topo },
-		{ .topo = &real_topo, .ringbuf_bytes = 4096 }, /* 32 records */
+		{ .topo = &real_topo, .force_walk = 1 },
+		{ .topo = &real_topo, .ringbuf_bytes = 4096 }, /* 2 batches of 16 records */
+		{ .topo = &real_topo, .ringbuf_bytes = 4096, .force_walk = 1 }, /* 32 records */
+		{ .topo = &real_topo, .max_slots = 16 },
 		{ .topo = &real_topo, .force_pid_walk = 1 },
 	};
-	struct tracer_sample s[3];
-	struct tracer *t[3];
+	struct tracer_sample s[NR_LISTINGS];
+	struct tracer *t[NR_LISTINGS];
 	struct stepper st;
 	long long before, after;
 	int i;
 
 	(void)state;
 	stepper_start(&st);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < NR_LISTINGS; i++)
 		t[i] = open_tracer_opts(&o[i]);
 	before = schedstat_run_ns(st.tid);
 	sem_post(&st.go);
 	sem_wait(&st.done);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < NR_LISTINGS; i++)
 		assert_int_equal(tracer_sample(t[i], &s[i]), 0);
 	after = schedstat_run_ns(st.tid);
-	for (i = 0; i < 3; i++) {
-		printf("  %-16s knows %zu threads\n", name[i], s[i].nr_known);
+	for (i = 0; i < NR_LISTINGS; i++) {
+		printf("  %-16s lists %-6s and knows %zu threads\n", name[i], tracer_listing(t[i]),
+		       s[i].nr_known);
 		assert_close_ns(name[i], tid_ns(&s[i], st.tid), after - before, 0.01, 2000000);
 	}
+	/* Where the kernel has the walk, the slots load too and give way when too few. */
+	if (strcmp(tracer_listing(t[1]), "by PID")) {
+		assert_string_equal(tracer_listing(t[0]), "slots");
+		assert_string_equal(tracer_listing(t[1]), "walk");
+		assert_string_equal(tracer_listing(t[4]), "walk");
+	}
 	/* More threads than the small ring holds: the fallback listed the rest. */
-	assert_true(s[2].nr_known > 48);
-	for (i = 0; i < 2; i++)
-		assert_true(labs((long)s[i].nr_known - (long)s[2].nr_known) <= 8);
+	assert_true(s[NR_LISTINGS - 1].nr_known > 48);
+	for (i = 0; i < NR_LISTINGS - 1; i++)
+		assert_true(labs((long)s[i].nr_known - (long)s[NR_LISTINGS - 1].nr_known) <= 8);
 	sem_post(&st.release);
 	pthread_join(st.thread, NULL);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < NR_LISTINGS; i++)
 		tracer_close(t[i]);
+}
+
+/* Tasks alive on the machine now, from /proc: zombies hold no slot. */
+static long live_tasks(void)
+{
+	DIR *procs = opendir("/proc");
+	struct dirent *p;
+	long n = 0;
+
+	assert_non_null(procs);
+	while ((p = readdir(procs))) {
+		char path[600];
+		struct dirent *t;
+		DIR *tasks;
+
+		if (p->d_name[0] < '1' || p->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/task", p->d_name);
+		tasks = opendir(path);
+		if (!tasks)
+			continue;
+		while ((t = readdir(tasks))) {
+			char stat[512], *rp;
+			FILE *f;
+
+			if (t->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%s/task/%s/stat", p->d_name, t->d_name);
+			f = fopen(path, "r");
+			if (!f)
+				continue;
+			/* The state follows the ")" that ends comm. */
+			if (fgets(stat, sizeof(stat), f) && (rp = strrchr(stat, ')')) &&
+			    rp[2] != 'Z' && rp[2] != 'X')
+				n++;
+			fclose(f);
+		}
+		closedir(tasks);
+	}
+	closedir(procs);
+	return n;
+}
+
+static void *sleeper(void *arg)
+{
+	sem_wait(arg);
+	return NULL;
+}
+
+/*
+ * Each live task holds one slot, from its birth or the seeding to its
+ * exit: while 200 threads sleep and 2,000 more live and die, the tasks in
+ * slots grow as /proc's live tasks do, and once they end none is left
+ * behind. (Changes are compared, not counts: on some machines the kernel's
+ * task lists, which the seeding walks, lack tasks that /proc shows.)
+ */
+static void test_slots_follow_tasks(void **state)
+{
+	static const char *const when[] = { "at start", "with 200 sleepers", "after they ended" };
+	struct tracer_opts o = { .topo = &real_topo };
+	struct churn_arg arg = { .ns = 100000 };
+	long used[3], alive[3];
+	pthread_t th[200];
+	struct tracer_sample s;
+	struct tracer *t;
+	sem_t quit;
+	int i;
+
+	(void)state;
+	t = open_tracer_opts(&o);
+	if (strcmp(tracer_listing(t), "slots")) {
+		printf("  skip: listing %s (the slots need kernel 6.7+)\n", tracer_listing(t));
+		tracer_close(t);
+		skip();
+	}
+	used[0] = tracer_slots_used(t);
+	alive[0] = live_tasks();
+	sem_init(&quit, 0, 0);
+	for (i = 0; i < 200; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, sleeper, &quit), 0);
+	for (i = 0; i < 2000; i++) {
+		pthread_t c;
+
+		assert_int_equal(pthread_create(&c, NULL, churn_thread, &arg), 0);
+		pthread_join(c, NULL);
+	}
+	assert_int_equal(tracer_sample(t, &s), 0);
+	used[1] = tracer_slots_used(t);
+	alive[1] = live_tasks();
+	for (i = 0; i < 200; i++)
+		sem_post(&quit);
+	for (i = 0; i < 200; i++)
+		pthread_join(th[i], NULL);
+	assert_int_equal(tracer_sample(t, &s), 0);
+	used[2] = tracer_slots_used(t);
+	alive[2] = live_tasks();
+	for (i = 0; i < 3; i++)
+		printf("  %-18s %4ld tasks in slots, %4ld alive in /proc\n", when[i], used[i],
+		       alive[i]);
+	assert_true(used[1] - used[0] >= 200);
+	/* Other tasks of the machine may come and go between two counts. */
+	for (i = 1; i < 3; i++)
+		assert_true(labs((used[i] - used[0]) - (alive[i] - alive[0])) <= 8);
+	sem_destroy(&quit);
+	tracer_close(t);
 }
 
 /* A sample, and how long it took: its boundary, where each CPU is read, lies within. */
@@ -732,6 +857,7 @@ ROOT_TEST(test_children)
 ROOT_TEST(test_zombies_forgotten)
 ROOT_TEST(test_system_wide_base)
 ROOT_TEST(test_listings_agree)
+ROOT_TEST(test_slots_follow_tasks)
 ROOT_TEST(test_fake_two_sockets)
 ROOT_TEST(test_migration_split)
 ROOT_TEST(test_busy_idle_target)
@@ -749,6 +875,7 @@ int main(void)
 		cmocka_unit_test(root_test_zombies_forgotten),
 		cmocka_unit_test(root_test_system_wide_base),
 		cmocka_unit_test(root_test_listings_agree),
+		cmocka_unit_test(root_test_slots_follow_tasks),
 		cmocka_unit_test(root_test_fake_two_sockets),
 		cmocka_unit_test(root_test_migration_split),
 		cmocka_unit_test(root_test_busy_idle_target),

@@ -25,6 +25,7 @@
 #include "task_record.h"
 
 #define PF_EXITING 0x00000004 /* include/linux/sched.h */
+#define EEXIST 17
 /* Records per ring-buffer reservation: the loads of one batch overlap. */
 #define LIST_BATCH 16
 
@@ -89,7 +90,10 @@ static void slot_free(__u32 k)
 
 /*
  * Whoever deletes the task's entry (its exit, or slot_add() seeing it
- * exit meanwhile) empties its slot: exactly once.
+ * exit meanwhile) empties its slot: exactly once. (Only a task seeded
+ * while it exits could be dropped by both at once, when the seeding adds it
+ * again between the two; even then each reference is released once, as it
+ * leaves its slot, and the worst is a task listed late, at its exit.)
  */
 static void slot_drop(struct task_struct *task)
 {
@@ -139,7 +143,7 @@ static void slot_add(struct task_struct *task)
 		bpf_task_release(old);
 	err = bpf_map_update_elem(&slot_of, &key, &k, BPF_NOEXIST);
 	if (err) {
-		if (err != -17 /* EEXIST: already in another slot */)
+		if (err != -EEXIST) /* not just already in another slot */
 			slots_lost = 1;
 		slot_free(k);
 		return;

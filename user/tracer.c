@@ -297,6 +297,17 @@ static int iter_pass(struct tracer *t, struct bpf_link *iter, record_fn fn)
 	return ret;
 }
 
+/* A listing object's copies of task_record.h's maps become energat.bpf.c's. */
+static int share_maps(const struct energat_bpf *skel, struct bpf_map *tasks,
+		      struct bpf_map *cpu_sockets, struct bpf_map *events)
+{
+	if (bpf_map__reuse_fd(tasks, bpf_map__fd(skel->maps.tasks)) ||
+	    bpf_map__reuse_fd(cpu_sockets, bpf_map__fd(skel->maps.cpu_sockets)) ||
+	    bpf_map__reuse_fd(events, bpf_map__fd(skel->maps.events)))
+		return -EINVAL;
+	return 0;
+}
+
 /*
  * walk.bpf.c on this object's maps, where the kernel has the open-coded
  * task iterator. Optional: without it, list_tasks lists every interval.
@@ -313,9 +324,7 @@ static void load_walk(struct tracer *t)
 		return;
 	w->rodata->targ_all = skel->rodata->targ_all;
 	w->rodata->one_socket = skel->rodata->one_socket;
-	if (bpf_map__reuse_fd(w->maps.tasks, bpf_map__fd(skel->maps.tasks)) ||
-	    bpf_map__reuse_fd(w->maps.cpu_sockets, bpf_map__fd(skel->maps.cpu_sockets)) ||
-	    bpf_map__reuse_fd(w->maps.events, bpf_map__fd(skel->maps.events)) ||
+	if (share_maps(skel, w->maps.tasks, w->maps.cpu_sockets, w->maps.events) ||
 	    walk_bpf__load(w)) {
 		walk_bpf__destroy(w);
 		return;
@@ -359,9 +368,7 @@ static void load_slots(struct tracer *t, const struct tracer_opts *o)
 	if (bpf_map__set_max_entries(s->maps.slots, n) ||
 	    bpf_map__set_max_entries(s->maps.slot_of, n) ||
 	    bpf_map__set_max_entries(s->maps.free_slots, n) ||
-	    bpf_map__reuse_fd(s->maps.tasks, bpf_map__fd(skel->maps.tasks)) ||
-	    bpf_map__reuse_fd(s->maps.cpu_sockets, bpf_map__fd(skel->maps.cpu_sockets)) ||
-	    bpf_map__reuse_fd(s->maps.events, bpf_map__fd(skel->maps.events)) ||
+	    share_maps(skel, s->maps.tasks, s->maps.cpu_sockets, s->maps.events) ||
 	    slots_bpf__load(s)) {
 		slots_bpf__destroy(s);
 		return;

@@ -97,6 +97,8 @@ def events(kind):
         warm, _ = prog(d, "warm_switch")
         exit_ns, _ = prog(d, "sched_exit")
         fork_ns, _ = prog(d, "sched_fork")
+        new_slot_ns, _ = prog(d, "slot_newtask")
+        exit_slot_ns, _ = prog(d, "slot_exit")
         rows.append(
             {
                 "ours": ours,
@@ -113,6 +115,8 @@ def events(kind):
                 "first": "empty" if d["extra_first"] else "tracer",
                 "exit": exit_ns,
                 "fork": fork_ns,
+                "slot_new": new_slot_ns,
+                "slot_exit": exit_slot_ns,
                 "flavour": d.get("flavour", ""),
             }
         )
@@ -678,6 +682,15 @@ def main():
             f"Other handlers, same runs: sched_process_exit {fmt(ex, 0, ' ns')} per exit; "
             f"sched_process_fork ({'--pid mode' if fk else 'not attached system-wide'}) "
             f"{fmt(fk, 0, ' ns')} per fork."
+        )
+        p()
+    sn = stats([r["slot_new"] for k in ev for r in ev[k] if r["slot_new"]])
+    se = stats([r["slot_exit"] for k in ev for r in ev[k] if r["slot_exit"]])
+    if sn and se:
+        p(
+            "The slots that the listing reads (bpf/slots.bpf.c) are kept at each task's "
+            f"birth and exit: task_newtask {fmt(sn, 0, ' ns')} per new task, "
+            f"sched_process_exit {fmt(se, 0, ' ns')} more per exit (same runs)."
         )
         p()
     if abl:

@@ -335,12 +335,11 @@ static void load_walk(struct tracer *t)
 /* Room for SLOTS_PER_TASK times the tasks alive now (/proc/loadavg counts them). */
 static __u32 slots_size(void)
 {
-	unsigned long running, tasks = 0;
 	FILE *f = fopen("/proc/loadavg", "r");
+	unsigned long tasks = 0;
 	__u32 n = MIN_SLOTS;
 
-	if (f && fscanf(f, "%*s %*s %*s %lu/%lu", &running, &tasks) == 2 &&
-	    tasks * SLOTS_PER_TASK > n)
+	if (f && fscanf(f, "%*s %*s %*s %*u/%lu", &tasks) == 1 && tasks * SLOTS_PER_TASK > n)
 		n = tasks * SLOTS_PER_TASK < MAX_SLOTS ? tasks * SLOTS_PER_TASK : MAX_SLOTS;
 	if (f)
 		fclose(f);

@@ -8,7 +8,6 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <semaphore.h>
@@ -18,6 +17,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "procfs_read.h"
 #include "topology.h"
 #include "tracer.h"
 #include "root_test.h"
@@ -620,44 +620,35 @@ static void test_listings_agree(void **state)
 		tracer_close(t[i]);
 }
 
-/* Tasks alive on the machine now, from /proc: zombies hold no slot. */
+#define MAX_PROCS 65536
+
+/*
+ * Tasks alive on the machine now, from /proc: every process descends from
+ * init (1) or kthreadd (2); zombies hold no slot.
+ */
 static long live_tasks(void)
 {
-	DIR *procs = opendir("/proc");
-	struct dirent *p;
+	static int procs[MAX_PROCS], tids[MAX_PROCS];
+	int np = 2, i, j, k;
 	long n = 0;
 
-	assert_non_null(procs);
-	while ((p = readdir(procs))) {
-		char path[600];
-		struct dirent *t;
-		DIR *tasks;
-
-		if (p->d_name[0] < '1' || p->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/task", p->d_name);
-		tasks = opendir(path);
-		if (!tasks)
-			continue;
-		while ((t = readdir(tasks))) {
-			char stat[512], *rp;
-			FILE *f;
-
-			if (t->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "/proc/%s/task/%s/stat", p->d_name, t->d_name);
-			f = fopen(path, "r");
-			if (!f)
-				continue;
-			/* The state follows the ")" that ends comm. */
-			if (fgets(stat, sizeof(stat), f) && (rp = strrchr(stat, ')')) &&
-			    rp[2] != 'Z' && rp[2] != 'X')
-				n++;
-			fclose(f);
-		}
-		closedir(tasks);
+	procs[0] = 1;
+	procs[1] = 2;
+	for (i = 0; i < 2; i++) {
+		k = proc_descendants(NULL, procs[i], procs + np, MAX_PROCS - np);
+		assert_true(k >= 0);
+		np += k;
 	}
-	closedir(procs);
+	for (i = 0; i < np; i++) {
+		k = proc_tasks(NULL, procs[i], tids, MAX_PROCS);
+		for (j = 0; j < k; j++) {
+			struct proc_stat st;
+
+			if (!proc_stat_read(NULL, procs[i], tids[j], &st) && st.state != 'Z' &&
+			    st.state != 'X')
+				n++;
+		}
+	}
 	return n;
 }
 

@@ -146,19 +146,20 @@ int BPF_PROG(target_bit, bool preempt, struct task_struct *prev, struct task_str
 
 #define TASK_DEAD 0x00000080 /* include/linux/sched.h */
 
-/* Stands for send_task(): only called for a dying task. */
-static __noinline int dying(struct task_struct *t)
+/* Stands for send_final(): only called for a dying task (a store, so it is not optimised away). */
+static __noinline void dying(struct task_struct *t)
 {
-	return t->pid;
+	sink = t->pid;
 }
 
 /* The tracer's handler as it is (sched_switch_btf): the state test, the call out of line. */
 SEC("tp_btf/sched_switch")
-int BPF_PROG(dead_check, bool preempt, struct task_struct *prev, struct task_struct *next,
-	     unsigned int prev_state)
+int dead_check(unsigned long long *ctx)
 {
-	if (prev_state == TASK_DEAD)
-		dying(prev);
+	asm goto("if %0 == %1 goto %l[dead]" : : "r"(ctx[3]), "i"(TASK_DEAD) : : dead);
+	return 0;
+dead:
+	dying((struct task_struct *)ctx[1]);
 	return 0;
 }
 

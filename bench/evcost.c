@@ -7,17 +7,23 @@
  * switched on for the life of this process with BPF_ENABLE_STATS (what
  * kernel.bpf_stats_enabled=1 does, but undone even if this process dies).
  *
- * Usage: evcost --mode sys|target|other|none [--warm OBJ] [--extra OBJ]
- *               [--extra-first] -- CMD [ARGS...]
+ * Usage: evcost --mode sys|target|other|none [--warm OBJ] [--before OBJ]
+ *               [--extra OBJ] -- CMD [ARGS...]
  *   sys     system-wide tracing: every switch is a traced thread's
  *   target  --pid mode with CMD as the target: its switches are targets'
  *   other   --pid mode with an idle process as the target: CMD's are not
  *   none    no tracer, only OBJ
- * Every program of the BPF object OBJ is attached too; after the tracer, or
- * before it with --extra-first (the first program on a tracepoint pays for
- * cold caches, so runs alternate). With --warm, OBJ's programs are
- * attached before all others: the first place, and its cost, is theirs.
- * Prints one JSON object on stdout.
+ * Every program of the BPF object OBJ is attached too: --extra's after the
+ * tracer, --before's before it (both may name the same object: it is then
+ * loaded twice). With --warm, OBJ's programs are attached before all
+ * others: the first place, and its cost, is theirs.
+ *
+ * Prints one JSON object on stdout: the programs in the order they run at
+ * an event, each with its group (warm, before, tracer, after) and the
+ * address of its machine code. Which code page a program runs from
+ * matters: the first program to run from a page at an event can pay for
+ * the page (a TLB miss), whatever it does, and the kernel places programs
+ * first-fit into whatever room is free, so the report needs to know.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -36,11 +42,17 @@
 #include "topology.h"
 #include "tracer.h"
 
-#define MAX_PROGS 16
+#define MAX_PROGS 32
+
+/* The order in which evcost attaches, which is the order programs run in. */
+enum group { G_WARM, G_BEFORE, G_TRACER, G_AFTER };
+static const char *const group_names[] = { "warm", "before", "tracer", "after" };
 
 struct prog_stat {
 	char name[BPF_OBJ_NAME_LEN];
 	int fd;
+	int group; /* enum group: its place in the chain */
+	__u64 addr; /* where its JIT image starts (its main function) */
 	__u64 cnt0, ns0, cnt1, ns1;
 };
 
@@ -62,6 +74,21 @@ static int prog_read(int fd, __u64 *cnt, __u64 *ns)
 	*cnt = info.run_cnt;
 	*ns = info.run_time_ns;
 	return 0;
+}
+
+/* The address of a program's main function: which code page it runs from. */
+static __u64 prog_addr(int fd, __u32 nfuncs)
+{
+	__u64 addrs[64] = {};
+	struct bpf_prog_info info = {
+		.nr_jited_ksyms = nfuncs < 64 ? nfuncs : 64,
+		.jited_ksyms = (__u64)(unsigned long)addrs,
+	};
+	__u32 len = sizeof(info);
+
+	if (!nfuncs || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return addrs[0];
 }
 
 /* This process's BPF programs: its open fds that are programs. */
@@ -89,10 +116,34 @@ static int find_progs(struct prog_stat *p, int max)
 			continue;
 		snprintf(p[n].name, sizeof(p[n].name), "%s", info.name);
 		p[n].fd = fd;
+		p[n].addr = prog_addr(fd, info.nr_jited_ksyms);
 		n++;
 	}
 	closedir(d);
 	return n;
+}
+
+static int in_object(struct bpf_object *obj, int fd)
+{
+	struct bpf_program *p;
+
+	if (!obj)
+		return 0;
+	bpf_object__for_each_program(p, obj)
+	{
+		if (bpf_program__fd(p) == fd)
+			return 1;
+	}
+	return 0;
+}
+
+static int chain_order(const void *a, const void *b)
+{
+	const struct prog_stat *x = a, *y = b;
+
+	if (x->group != y->group)
+		return x->group - y->group;
+	return x->fd - y->fd;
 }
 
 static pid_t spawn_idle(void)
@@ -140,20 +191,20 @@ static int open_tracer(const struct topology *topo, int target, struct tracer **
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: evcost --mode sys|target|other|none [--warm OBJ] [--extra OBJ] "
-			"[--extra-first] -- CMD [ARGS...]\n");
+	fprintf(stderr, "usage: evcost --mode sys|target|other|none [--warm OBJ] [--before OBJ] "
+			"[--extra OBJ] -- CMD [ARGS...]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	struct prog_stat progs[MAX_PROGS];
-	struct bpf_object *extra = NULL, *warm = NULL;
-	const char *extra_path = NULL, *warm_path = NULL;
+	struct bpf_object *extra = NULL, *warm = NULL, *before = NULL;
+	const char *extra_path = NULL, *warm_path = NULL, *before_path = NULL;
 	struct tracer *tracer = NULL;
 	static struct topology topo;
 	const char *mode = NULL;
-	int extra_first = 0, stats_fd, go, nprogs, i, status, ret = 1, target = 0;
+	int stats_fd, go, nprogs, i, status, ret = 1, target = 0;
 	pid_t child, idle = 0;
 	double t0, t1;
 	char c = 1;
@@ -165,8 +216,8 @@ int main(int argc, char **argv)
 			extra_path = argv[++i];
 		else if (!strcmp(argv[i], "--warm") && i + 1 < argc)
 			warm_path = argv[++i];
-		else if (!strcmp(argv[i], "--extra-first"))
-			extra_first = 1;
+		else if (!strcmp(argv[i], "--before") && i + 1 < argc)
+			before_path = argv[++i];
 		else if (!strcmp(argv[i], "--"))
 			break;
 		else
@@ -202,14 +253,25 @@ int main(int argc, char **argv)
 
 	if (warm_path && attach_extra(warm_path, &warm))
 		goto cleanup;
-	if (extra_path && extra_first && attach_extra(extra_path, &extra))
+	if (before_path && attach_extra(before_path, &before))
 		goto cleanup;
 	if (strcmp(mode, "none") && open_tracer(&topo, target, &tracer))
 		goto cleanup;
-	if (extra_path && !extra_first && attach_extra(extra_path, &extra))
+	if (extra_path && attach_extra(extra_path, &extra))
 		goto cleanup;
 
 	nprogs = find_progs(progs, MAX_PROGS);
+	for (i = 0; i < nprogs; i++) {
+		progs[i].group = G_TRACER;
+		if (in_object(warm, progs[i].fd))
+			progs[i].group = G_WARM;
+		else if (in_object(before, progs[i].fd))
+			progs[i].group = G_BEFORE;
+		else if (in_object(extra, progs[i].fd))
+			progs[i].group = G_AFTER;
+	}
+	/* Within a group, programs were loaded and attached in fd order. */
+	qsort(progs, nprogs, sizeof(*progs), chain_order);
 	for (i = 0; i < nprogs; i++)
 		prog_read(progs[i].fd, &progs[i].cnt0, &progs[i].ns0);
 	t0 = mono_sec();
@@ -228,12 +290,14 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 
-	printf("{\"mode\": \"%s\", \"extra_first\": %d, \"flavour\": \"%s\", \"wall_s\": %.6f, "
-	       "\"progs\": [",
-	       mode, extra_first, tracer ? tracer_flavour(tracer) : "", t1 - t0);
+	printf("{\"mode\": \"%s\", \"flavour\": \"%s\", \"wall_s\": %.6f, \"progs\": [", mode,
+	       tracer ? tracer_flavour(tracer) : "", t1 - t0);
 	for (i = 0; i < nprogs; i++)
-		printf("%s{\"name\": \"%s\", \"cnt\": %llu, \"ns\": %llu}", i ? ", " : "",
-		       progs[i].name, (unsigned long long)(progs[i].cnt1 - progs[i].cnt0),
+		printf("%s{\"name\": \"%s\", \"group\": \"%s\", \"addr\": \"%llx\", "
+		       "\"cnt\": %llu, \"ns\": %llu}",
+		       i ? ", " : "", progs[i].name, group_names[progs[i].group],
+		       (unsigned long long)progs[i].addr,
+		       (unsigned long long)(progs[i].cnt1 - progs[i].cnt0),
 		       (unsigned long long)(progs[i].ns1 - progs[i].ns0));
 	printf("]}\n");
 	ret = 0;
@@ -248,6 +312,7 @@ cleanup:
 	}
 	tracer_close(tracer);
 	bpf_object__close(extra);
+	bpf_object__close(before);
 	bpf_object__close(warm);
 	close(stats_fd);
 	return ret;

@@ -7,10 +7,11 @@
 # Machines are shared and noisy, so every figure is a ratio against a
 # reference measured in the same run, and each is the median of at least 5
 # repetitions, shown with min and max:
-#   1. per-event cost: ns per sched_switch of our program against an empty
-#      tp_btf/sched_switch program attached side by side (bench/evcost.c),
-#      both after a third, empty one that takes the first place and what it
-#      costs (bench/warm.bpf.c); plus the cost of each ingredient of the
+#   1. per-event cost: ns per sched_switch of our program against empty
+#      tp_btf/sched_switch programs attached side by side, three before and
+#      three after it (bench/evcost.c), all after another empty one that
+#      takes the first place and what it costs (bench/warm.bpf.c), each
+#      program's code address recorded (which code page it runs from); plus the cost of each ingredient of the
 #      handler (bench/ablate.bpf.c); and ours and the empty program each
 #      alone on the tracepoint, in alternating runs;
 #   2. workload slowdown: perf bench wall time with the tracer attached
@@ -168,8 +169,6 @@ stop_bg() {
 } >"$OUT/machine.txt"
 START=$(date +%s)
 
-# 1. Per-event cost. The first program on a tracepoint pays for cold caches,
-# so the empty program goes first in every other run.
 want() {
 	[[ " $SECTIONS " == *" $1 "* ]]
 }
@@ -196,16 +195,14 @@ profile() {
 
 want 1 && section 1 "1/5 per-event cost"
 want 1 && for ((r = 1; r <= REPS; r++)); do
-	first=(--warm "$B/warm.bpf.o")
-	((r % 2)) || first+=(--extra-first)
-	run ev-sys "$B/evcost" --mode sys --extra "$B/empties.bpf.o" "${first[@]}" -- "${MSG_EV[@]}" \
-		>"$OUT/ev_sys_msg_$r.json"
-	run ev-sys-pipe "$B/evcost" --mode sys --extra "$B/empties.bpf.o" "${first[@]}" -- "${PIPE[@]}" \
+	around=(--warm "$B/warm.bpf.o" --before "$B/empties.bpf.o" --extra "$B/empties.bpf.o")
+	run ev-sys "$B/evcost" --mode sys "${around[@]}" -- "${MSG_EV[@]}" >"$OUT/ev_sys_msg_$r.json"
+	run ev-sys-pipe "$B/evcost" --mode sys "${around[@]}" -- "${PIPE[@]}" \
 		>"$OUT/ev_sys_pipe_$r.json"
-	run ev-target "$B/evcost" --mode target --extra "$B/empties.bpf.o" "${first[@]}" -- \
-		"${MSG_EV[@]}" >"$OUT/ev_target_msg_$r.json"
-	run ev-other "$B/evcost" --mode other --extra "$B/empties.bpf.o" "${first[@]}" -- \
-		"${MSG_EV[@]}" >"$OUT/ev_other_msg_$r.json"
+	run ev-target "$B/evcost" --mode target "${around[@]}" -- "${MSG_EV[@]}" \
+		>"$OUT/ev_target_msg_$r.json"
+	run ev-other "$B/evcost" --mode other "${around[@]}" -- "${MSG_EV[@]}" \
+		>"$OUT/ev_other_msg_$r.json"
 	# Ours and the empty program, each alone on the tracepoint as in
 	# production, in runs of their own (the order swapped every repetition).
 	alone=(ours empty)

@@ -267,14 +267,29 @@ static __noinline void send_task(struct task_struct *task, __u32 type)
  * TLB or cache at most switches and costs more than the whole handler
  * (bench/ablate.bpf.c): so no flag is read here, the clock is a second
  * program, and the rare dying task's record is a function of its own,
- * out of the handler's few cache lines of code.
+ * out of the handler's code.
+ *
+ * The arguments are read as the raw u64 slots: prev_state is zero-extended
+ * into its slot, so it is compared whole, with no truncation to 32 bits,
+ * and the one-argument call needs no second register. The test is written
+ * as asm goto so that the common case runs straight through to the return:
+ * clang would put the rare call in line and jump over it at every switch,
+ * and a taken branch that the predictor has forgotten by the next switch
+ * costs more than the rest of the handler.
  */
-SEC("tp_btf/sched_switch")
-int BPF_PROG(sched_switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next,
-	     unsigned int prev_state)
+static __noinline void send_final(struct task_struct *task)
 {
-	if (prev_state == TASK_DEAD)
-		send_task(prev, ENERGAT_EV_FINAL);
+	send_task(task, ENERGAT_EV_FINAL);
+}
+
+SEC("tp_btf/sched_switch")
+int sched_switch_btf(unsigned long long *ctx)
+{
+	/* ctx: preempt, prev, next, prev_state */
+	asm goto("if %0 == %1 goto %l[dying]" : : "r"(ctx[3]), "i"(TASK_DEAD) : : dying);
+	return 0;
+dying:
+	send_final((struct task_struct *)ctx[1]);
 	return 0;
 }
 

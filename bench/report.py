@@ -105,7 +105,7 @@ def events(kind):
         pages = page_status(d)
         me = next((i for i, p in enumerate(d["progs"]) if p["name"].startswith("sched_switch")), None)
         mine = pages.get(me)
-        e, same, by_page = [], [], {"own": [], "shared": []}
+        e, by_page = [], {"own": [], "shared": []}
         for i, p in enumerate(d["progs"]):
             if p["name"].startswith("empty_switch") and p["cnt"]:
                 ns = p["ns"] / p["cnt"]

@@ -52,6 +52,7 @@ struct prog_stat {
 	char name[BPF_OBJ_NAME_LEN];
 	int fd;
 	int group; /* enum group: its place in the chain */
+	int place; /* within its object's programs */
 	__u64 addr; /* where its JIT image starts (its main function) */
 	__u64 cnt0, ns0, cnt1, ns1;
 };
@@ -123,16 +124,19 @@ static int find_progs(struct prog_stat *p, int max)
 	return n;
 }
 
+/* 1 + the place of the program with this fd in obj, which it was attached in; 0 if none. */
 static int in_object(struct bpf_object *obj, int fd)
 {
 	struct bpf_program *p;
+	int n = 0;
 
 	if (!obj)
 		return 0;
 	bpf_object__for_each_program(p, obj)
 	{
+		n++;
 		if (bpf_program__fd(p) == fd)
-			return 1;
+			return n;
 	}
 	return 0;
 }
@@ -143,7 +147,7 @@ static int chain_order(const void *a, const void *b)
 
 	if (x->group != y->group)
 		return x->group - y->group;
-	return x->fd - y->fd;
+	return x->place - y->place;
 }
 
 static pid_t spawn_idle(void)
@@ -262,15 +266,17 @@ int main(int argc, char **argv)
 
 	nprogs = find_progs(progs, MAX_PROGS);
 	for (i = 0; i < nprogs; i++) {
-		progs[i].group = G_TRACER;
-		if (in_object(warm, progs[i].fd))
-			progs[i].group = G_WARM;
-		else if (in_object(before, progs[i].fd))
-			progs[i].group = G_BEFORE;
-		else if (in_object(extra, progs[i].fd))
-			progs[i].group = G_AFTER;
+		struct prog_stat *s = &progs[i];
+
+		s->group = G_TRACER;
+		if ((s->place = in_object(warm, s->fd)))
+			s->group = G_WARM;
+		else if ((s->place = in_object(before, s->fd)))
+			s->group = G_BEFORE;
+		else if ((s->place = in_object(extra, s->fd)))
+			s->group = G_AFTER;
 	}
-	/* Within a group, programs were loaded and attached in fd order. */
+	/* The tracer has one program per tracepoint: its order does not matter. */
 	qsort(progs, nprogs, sizeof(*progs), chain_order);
 	for (i = 0; i < nprogs; i++)
 		prog_read(progs[i].fd, &progs[i].cnt0, &progs[i].ns0);

@@ -10,10 +10,10 @@
 #   1. per-event cost: ns per sched_switch of our program against empty
 #      tp_btf/sched_switch programs attached side by side, three before and
 #      three after it (bench/evcost.c), all after another empty one that
-#      takes the first place and what it costs (bench/warm.bpf.c), each
-#      program's code address recorded (which code page it runs from); plus the cost of each ingredient of the
-#      handler (bench/ablate.bpf.c); and ours and the empty program each
-#      alone on the tracepoint, in alternating runs;
+#      takes the first place and what it costs (bench/warm.bpf.c), with the
+#      code page each program runs from; plus the cost of each ingredient
+#      of the handler (bench/ablate.bpf.c); and ours and the empty program
+#      each alone on the tracepoint, in alternating runs;
 #   2. workload slowdown: perf bench wall time with the tracer attached
 #      system-wide, and with the empty program, each over no program,
 #      measured back to back in rotating order;

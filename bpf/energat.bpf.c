@@ -274,8 +274,8 @@ static __noinline void send_task(struct task_struct *task, __u32 type)
  * and the one-argument call needs no second register. The test is written
  * as asm goto so that the common case runs straight through to the return:
  * clang would put the rare call in line and jump over it at every switch,
- * and a taken branch that the predictor has forgotten by the next switch
- * costs more than the rest of the handler.
+ * a taken branch the predictor has mostly forgotten by the next switch
+ * (bench: ours above an empty program fell from about 23 to 14 ns).
  */
 static __noinline void send_final(struct task_struct *task)
 {

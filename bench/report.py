@@ -105,12 +105,12 @@ def events(kind):
         pages = page_status(d)
         me = next((i for i, p in enumerate(d["progs"]) if p["name"].startswith("sched_switch")), None)
         mine = pages.get(me)
-        e, by_page = [], {"own": [], "shared": []}
+        by_page = {"own": [], "shared": []}
         for i, p in enumerate(d["progs"]):
             if p["name"].startswith("empty_switch") and p["cnt"]:
-                ns = p["ns"] / p["cnt"]
-                e.append(ns)
-                by_page[pages.get(i, "own")].append(ns)
+                by_page[pages.get(i, "own")].append(p["ns"] / p["cnt"])
+        own, shared = by_page["own"], by_page["shared"]
+        e = own + shared
         # The reference: empty instances that ran under ours' page condition.
         same = by_page.get(mine, [])
         empty = statistics.median(same) if same else None
@@ -120,7 +120,6 @@ def events(kind):
         fork_ns, _ = prog(d, "sched_fork")
         new_slot_ns, _ = prog(d, "slot_newtask")
         exit_slot_ns, _ = prog(d, "slot_exit")
-        own, shared = by_page["own"], by_page["shared"]
         rows.append(
             {
                 "ours": ours,

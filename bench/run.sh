@@ -343,27 +343,20 @@ want 3 && for n in $SCALE_COUNTS; do
 	# interval), then the same session instrumented from the inside.
 	cli_cpu prom "$n" "$BUILD/energat-bpf" --prometheus "127.0.0.1:$((19000 + RANDOM % 1000))"
 	cli_cpu top "$n" "$BUILD/energat-bpf" top -b -d 1
-	note swtrace "$B/swtrace" --interval 1 --duration "$SCALE_SECS" --out "$OUT/scale_$n.json"
-	"$B/swtrace" --interval 1 --duration "$SCALE_SECS" --out "$OUT/scale_$n.json"
-	# The listing before the slots, for comparison.
+	run swtrace "$B/swtrace" --interval 1 --duration "$SCALE_SECS" --out "$OUT/scale_$n.json"
 	if [ "$n" = 10000 ]; then
-		note swtrace-walk "$B/swtrace" --walk --interval 1 --duration "$SCALE_SECS" \
+		# The listing before the slots, for comparison.
+		run swtrace-walk "$B/swtrace" --walk --interval 1 --duration "$SCALE_SECS" \
 			--out "$OUT/scale_walk_$n.json"
-		"$B/swtrace" --walk --interval 1 --duration "$SCALE_SECS" --out "$OUT/scale_walk_$n.json"
-	fi
-	# The largest count is profiled in a run of its own: perf's sampling is
-	# charged to the process it samples, so it must not be in the figures.
-	if [ "$n" = 10000 ]; then
+		# The largest count is profiled in a run of its own: perf's sampling
+		# is charged to the process it samples, so it must not be in the figures.
 		"$B/swtrace" --interval 1 --duration "$SCALE_SECS" --out /dev/null &
 		SW=$!
 		sleep 2
 		profile "$SW" $((SCALE_SECS - 3)) "profile_scale_$n"
 		wait "$SW"
-	fi
-	# What the listing's walk alone costs over these threads: its floor.
-	if [ "$n" = 10000 ]; then
-		note walkfloor "$B/walkfloor" "$B/walkfloor.bpf.o" "$REPS" 1000
-		"$B/walkfloor" "$B/walkfloor.bpf.o" "$REPS" 1000 >"$OUT/walkfloor_$n.json"
+		# What the listing's walk alone costs over these threads: its floor.
+		run walkfloor "$B/walkfloor" "$B/walkfloor.bpf.o" "$REPS" 1000 >"$OUT/walkfloor_$n.json"
 	fi
 	note prototype "$PY" bench/prototype_poll.py THREADS_PID "$REPS" 0.3
 	"$PY" bench/prototype_poll.py "$TPID" "$REPS" 0.3 >"$OUT/proto_$n.json"

@@ -303,7 +303,7 @@ int BPF_PROG(sched_switch_clock, bool preempt, struct task_struct *prev, struct 
 	if (c)
 		account_cpu(c, switch_clock(prev, true), !prev->pid);
 	if (task_state(prev) == TASK_DEAD)
-		send_task(prev, ENERGAT_EV_FINAL);
+		send_final(prev);
 	return 0;
 }
 
